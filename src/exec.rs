@@ -1,0 +1,120 @@
+//! The last steps before the command: file-descriptor hygiene and the PATH search.
+
+use std::collections::BTreeSet;
+use std::ffi::{CString, OsStr};
+use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+
+use nix::dir::Dir;
+use nix::errno::Errno;
+use nix::fcntl::{fcntl, open, FcntlArg, FdFlag, OFlag};
+use nix::sys::stat::Mode;
+use nix::unistd::execve;
+
+use crate::environment::Environment;
+use crate::error::{Context, Error, Result};
+
+/// glibc's default when PATH is unset (confstr(_CS_PATH)).
+const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
+
+/// A set-user-ID program started with fd 0, 1 or 2 closed would hand that number to the
+/// next file it opens, and later write errors into it. Fill the gaps with /dev/null.
+pub fn ensure_std_fds() -> Result<()> {
+    for fd in 0..3 {
+        if fcntl(borrow(fd), FcntlArg::F_GETFD) == Err(Errno::EBADF) {
+            let null = open("/dev/null", OFlag::O_RDWR, Mode::empty()).context("/dev/null")?;
+            if null.as_raw_fd() != fd {
+                return Err(Error::Privilege(format!("could not fill closed fd {fd}")));
+            }
+            // Deliberately kept open for the life of the process, as fd 0, 1 or 2.
+            std::mem::forget(null);
+        }
+    }
+    Ok(())
+}
+
+/// The fds open at startup: the caller's, which the command inherits as exec would.
+pub fn open_fds() -> Result<BTreeSet<RawFd>> {
+    let mut dir = Dir::open(
+        "/proc/self/fd",
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .context("/proc/self/fd")?;
+    let own = dir.as_raw_fd();
+    let mut fds = BTreeSet::new();
+    for entry in dir.iter() {
+        let entry = entry.context("/proc/self/fd")?;
+        if let Some(fd) = entry.file_name().to_str().ok().and_then(|n| n.parse().ok()) {
+            if fd != own {
+                fds.insert(fd);
+            }
+        }
+    }
+    Ok(fds)
+}
+
+/// Marks close-on-exec every fd that was not open at startup, whatever opened it.
+pub fn close_on_exec_all_but(inherited: &BTreeSet<RawFd>) -> Result<()> {
+    for fd in open_fds()?.difference(inherited) {
+        match fcntl(borrow(*fd), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)) {
+            Ok(_) | Err(Errno::EBADF) => {}
+            Err(e) => return Err(e).context(format!("fd {fd}")),
+        }
+    }
+    Ok(())
+}
+
+fn borrow(fd: RawFd) -> BorrowedFd<'static> {
+    // SAFETY: only passed to fcntl(), which reports EBADF for a closed fd rather than
+    // touching anything; the borrow never outlives that call.
+    unsafe { BorrowedFd::borrow_raw(fd) }
+}
+
+/// execvp() with the caller's PATH (glibc's execvp would use ssc's own). Returns only on
+/// failure: 127 if nothing was found, 126 if something was found but could not run.
+pub fn execvp(program: &OsStr, argv: &[CString], env: &Environment) -> Error {
+    let name = program.to_string_lossy().into_owned();
+    let Ok(program_c) = CString::new(program.as_bytes()) else {
+        return Error::NotFound(name);
+    };
+    if program.is_empty() {
+        return Error::NotFound(name);
+    }
+    if program.as_bytes().contains(&b'/') {
+        let e = execve(&program_c, argv, env.entries()).unwrap_err();
+        return classify(name, e);
+    }
+    let path = env.get("PATH").map_or(DEFAULT_PATH, |p| p.as_bytes());
+    let mut denied = None;
+    for dir in path.split(|&b| b == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let mut candidate = dir.to_vec();
+        candidate.push(b'/');
+        candidate.extend_from_slice(program.as_bytes());
+        let Ok(candidate) = CString::new(candidate) else {
+            continue;
+        };
+        match execve(&candidate, argv, env.entries()).unwrap_err() {
+            Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV | Errno::ETIMEDOUT => {}
+            Errno::EACCES => {
+                denied.get_or_insert((candidate, Errno::EACCES));
+            }
+            e => return classify(candidate.to_string_lossy().into_owned(), e),
+        }
+    }
+    match denied {
+        Some((path, e)) => classify(path.to_string_lossy().into_owned(), e),
+        None => Error::NotFound(name),
+    }
+}
+
+fn classify(path: String, e: Errno) -> Error {
+    match e {
+        Errno::ENOENT | Errno::ENOTDIR => Error::NotFound(path),
+        source => Error::NotExecutable {
+            path,
+            source: source.into(),
+        },
+    }
+}

@@ -1,0 +1,391 @@
+//! The whole of what ssc does, top to bottom, in the order it happens.
+//!
+//! ssc starts as root through its set-user-ID bit. It reads what only root can read of
+//! its own process, sets its effective uid to the caller's and stays that way, except
+//! for two steps done as root: connecting to the system bus socket, and building the
+//! mount namespace. Then it drops root for good, checks that it did, and execs.
+
+use std::convert::Infallible;
+use std::ffi::OsString;
+use std::io::{Read, Write};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use nix::fcntl::{open, OFlag};
+use nix::sys::stat::Mode;
+use nix::unistd::{geteuid, isatty, sysconf, SysconfVar, User};
+
+use crate::cli::{self, Cli, Parsed};
+use crate::credentials::{self, Caller};
+use crate::environment::{self, Environment};
+use crate::error::{Context, Error, Result, EXIT_SSC};
+use crate::exec;
+use crate::journal;
+use crate::namespace::{self, Plan};
+use crate::profile::{self, Profile};
+use crate::scope::{self, Placement, Request};
+
+/// The program to exec and its argv.
+#[derive(Debug)]
+struct Command {
+    program: OsString,
+    argv: Vec<OsString>,
+}
+
+pub fn run() -> Result<u8> {
+    // A caller that closed fd 2 must not receive our error messages in some file we open.
+    exec::ensure_std_fds()?;
+    let setuid_root = geteuid().is_root();
+    let inherited_fds = exec::open_fds()?;
+    // Only root can read a set-user-ID process's environ.
+    let env = Environment::from_proc()?;
+    let caller = Caller::from_process()?;
+    if setuid_root {
+        credentials::become_caller_keeping_root(&caller)?;
+    }
+    // From here on the effective uid is the caller's.
+
+    let args: Vec<OsString> = std::env::args_os().collect();
+    match args.first() {
+        None => {
+            return Err(Error::Usage(
+                "refusing to run with an empty argument list (argc == 0)".into(),
+            ))
+        }
+        Some(a) if a.is_empty() => {
+            return Err(Error::Usage("refusing to run with an empty argv[0]".into()))
+        }
+        Some(_) => {}
+    }
+    let cli = match cli::parse(args)? {
+        Parsed::Run(cli) => cli,
+        Parsed::Info(text) => {
+            print!("{text}");
+            return Ok(0);
+        }
+    };
+    let cpus = online_cpus();
+    if cli.list_profiles {
+        return list_profiles(cpus);
+    }
+    let profile = profile::load(&cli.profile, cpus)?;
+    let command = resolve_command(cli.command.clone(), &caller)?;
+    if cli.dry_run {
+        print!("{}", dry_run(&cli, &profile, &command, &caller));
+        return Ok(0);
+    }
+    if caller.uid.is_root() {
+        return Err(Error::Privilege(
+            "refusing to run a command as root: ssc drops to the caller's uid, and root keeps its capabilities".into(),
+        ));
+    }
+    if !setuid_root {
+        return Err(not_installed());
+    }
+
+    if !cli.no_tty {
+        let Err(e) = launch(&caller, &env, &profile, &command, &inherited_fds, false);
+        return Err(e);
+    }
+    match detach()? {
+        Detached::Parent(code) => Ok(code),
+        Detached::Child(report) => {
+            let Err(e) = launch(&caller, &env, &profile, &command, &inherited_fds, true);
+            report_to_parent(report, &e);
+            std::process::exit(i32::from(e.exit_code()));
+        }
+    }
+}
+
+/// Puts this process into a new scope and execs the command there. Returns only on error.
+fn launch(
+    caller: &Caller,
+    env: &Environment,
+    profile: &Profile,
+    command: &Command,
+    inherited_fds: &std::collections::BTreeSet<i32>,
+    detached: bool,
+) -> Result<Infallible> {
+    if detached {
+        nix::unistd::setsid().context("setsid")?;
+        let null = open(
+            "/dev/null",
+            OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+            Mode::empty(),
+        )
+        .context("/dev/null")?;
+        nix::unistd::dup2_stdin(&null).context("dup2 stdin")?;
+    }
+
+    let mut request = Request::new(profile, caller.uid, &command.argv, &scope::unique_suffix()?);
+    let placement = match rustix::process::pidfd_open(
+        rustix::process::getpid(),
+        rustix::process::PidfdFlags::empty(),
+    ) {
+        Ok(fd) => Placement::PidFd(fd),
+        Err(_) => Placement::Pid(nix::unistd::Pid::this()),
+    };
+    // Privileged step 1: connect() as root, so the bus and systemd see uid 0. The socket
+    // path is fixed; nothing of the caller's is read.
+    let socket = credentials::as_root(caller, || {
+        UnixStream::connect(scope::SYSTEM_BUS_SOCKET).context(format!(
+            "cannot connect to the system bus at {}",
+            scope::SYSTEM_BUS_SOCKET
+        ))
+    })?;
+    let bus = scope::connect(socket)?;
+    scope::start(&bus, &mut request, placement, scope::JOB_TIMEOUT)?;
+    // close(), not drop: the JobRemoved thread holds a clone that would keep us on the bus.
+    // A failure here leaves only a close-on-exec socket behind.
+    let _ = bus.close();
+    let unit = scope::current_unit()?;
+    if unit != request.unit {
+        return Err(Error::Bus(format!(
+            "systemd reported {} started, but this process is in {unit}",
+            request.unit
+        )));
+    }
+
+    if detached {
+        journal::redirect_output(&identifier(&command.program))?;
+    }
+
+    if profile.private_tmp() {
+        // Privileged step 2: the mount namespace, around one unprivileged step that opens
+        // the paths the caller names with the caller's credentials.
+        credentials::as_root(caller, namespace::unshare_mounts)?;
+        let plan = Plan::prepare(env.get("XAUTHORITY"))?;
+        credentials::as_root(caller, || plan.build(caller))?;
+    }
+
+    exec::close_on_exec_all_but(inherited_fds)?;
+    credentials::drop_for_good(caller)?;
+    if profile.no_new_privileges() {
+        nix::sys::prctl::set_no_new_privs().context("prctl(PR_SET_NO_NEW_PRIVS)")?;
+        if !nix::sys::prctl::get_no_new_privs().context("prctl(PR_GET_NO_NEW_PRIVS)")? {
+            return Err(Error::Privilege(
+                "privilege check failed: no_new_privs is not set".into(),
+            ));
+        }
+    }
+    restore_sigpipe()?;
+    let argv = environment::to_cstrings(&command.argv);
+    Err(exec::execvp(&command.program, &argv, env))
+}
+
+/// Rust's runtime ignores SIGPIPE, and an ignored signal survives exec.
+fn restore_sigpipe() -> Result<()> {
+    use nix::sys::signal::{signal, SigHandler, Signal};
+    // SAFETY: installs the default disposition, not a handler; no Rust code runs on SIGPIPE.
+    unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }
+        .map(drop)
+        .context("restoring SIGPIPE")
+}
+
+enum Detached {
+    Parent(u8),
+    Child(OwnedFd),
+}
+
+/// Forks for --no-tty. The parent waits on a close-on-exec pipe: end of file means the
+/// child's exec succeeded; otherwise the child sends its exit status and error line.
+fn detach() -> Result<Detached> {
+    let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC).context("pipe")?;
+    // SAFETY: ssc is single-threaded here. The bus connection, whose helper threads a
+    // fork would not copy, is made only after this, in the child.
+    match unsafe { nix::unistd::fork() }.context("fork")? {
+        nix::unistd::ForkResult::Child => {
+            drop(read_end);
+            Ok(Detached::Child(write_end))
+        }
+        nix::unistd::ForkResult::Parent { child } => {
+            drop(write_end);
+            let mut report = Vec::new();
+            std::fs::File::from(read_end)
+                .read_to_end(&mut report)
+                .context("reading the detached child's status")?;
+            let Some((&code, message)) = report.split_first() else {
+                return Ok(Detached::Parent(0));
+            };
+            let _ = nix::sys::wait::waitpid(child, None);
+            Err(Error::Detached(
+                code,
+                String::from_utf8_lossy(message).into_owned(),
+            ))
+        }
+    }
+}
+
+fn report_to_parent(report: OwnedFd, e: &Error) {
+    let mut msg = vec![e.exit_code()];
+    msg.extend_from_slice(e.one_line().as_bytes());
+    let _ = std::fs::File::from(report).write_all(&msg);
+}
+
+/// The caller's login shell from the password database, not $SHELL, which the caller
+/// controls; a login shell when stdin is a terminal.
+fn resolve_command(command: Vec<OsString>, caller: &Caller) -> Result<Command> {
+    if let Some(program) = command.first() {
+        return Ok(Command {
+            program: program.clone(),
+            argv: command,
+        });
+    }
+    let user = User::from_uid(caller.uid)
+        .context("password database")?
+        .ok_or_else(|| {
+            Error::Usage(format!("uid {} has no password database entry", caller.uid))
+        })?;
+    let shell = if user.shell.as_os_str().is_empty() {
+        Path::new("/bin/sh").to_path_buf()
+    } else {
+        user.shell
+    };
+    let mut argv0 = OsString::new();
+    if isatty(std::io::stdin()).unwrap_or(false) {
+        argv0.push("-");
+    }
+    argv0.push(shell.file_name().unwrap_or(shell.as_os_str()));
+    Ok(Command {
+        program: shell.into_os_string(),
+        argv: vec![argv0],
+    })
+}
+
+/// How the command is named in the journal: its basename, as systemd-cat -t would be.
+fn identifier(program: &std::ffi::OsStr) -> String {
+    let bytes = program.as_bytes();
+    let base = bytes.rsplit(|&b| b == b'/').next().unwrap_or(bytes);
+    String::from_utf8_lossy(base).into_owned()
+}
+
+fn online_cpus() -> u64 {
+    sysconf(SysconfVar::_NPROCESSORS_ONLN)
+        .ok()
+        .flatten()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(1)
+}
+
+fn not_installed() -> Error {
+    let exe = std::fs::read_link("/proc/self/exe")
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "ssc".into());
+    Error::Privilege(format!(
+        "{exe} is not installed setuid root; install it with: sudo chown root:root {exe} && sudo chmod 4755 {exe}"
+    ))
+}
+
+fn list_profiles(cpus: u64) -> Result<u8> {
+    let mut status = 0;
+    for loaded in profile::load_all(cpus)? {
+        match loaded {
+            Ok(p) => {
+                println!("{} ({})", p.name, p.source);
+                for s in &p.settings {
+                    println!("    {s}");
+                }
+            }
+            Err(e) => {
+                eprintln!("ssc: {}", e.one_line());
+                status = EXIT_SSC;
+            }
+        }
+    }
+    Ok(status)
+}
+
+fn dry_run(cli: &Cli, profile: &Profile, command: &Command, caller: &Caller) -> String {
+    use std::fmt::Write as _;
+    let req = Request::new(profile, caller.uid, &command.argv, "<pid>-<random>");
+    let mut out = String::new();
+    let _ = writeln!(out, "profile {} ({})", profile.name, profile.source);
+    let _ = writeln!(
+        out,
+        "StartTransientUnit(\"{}\", \"fail\", properties):",
+        req.unit
+    );
+    for (name, value, syntax) in &req.properties {
+        let _ = writeln!(out, "    {syntax:<40} {name} = {value}");
+    }
+    let _ = writeln!(
+        out,
+        "    {:<40} PIDFDs = ah [pidfd of ssc], or PIDs = au [pid] if systemd answers UnknownProperty or PropertyReadOnly",
+        "(ssc's own process)"
+    );
+    let _ = writeln!(
+        out,
+        "wait for JobRemoved of that job; any result but \"done\" fails"
+    );
+    if cli.no_tty {
+        let _ = writeln!(
+            out,
+            "detached: fork, setsid, stdin /dev/null, stdout and stderr to the journal as '{}'",
+            identifier(&command.program)
+        );
+    }
+    if profile.private_tmp() {
+        let _ = writeln!(
+            out,
+            "PrivateTmp=yes: unshare(CLONE_NEWNS); mount --make-rslave /"
+        );
+        for dir in namespace::PRIVATE_DIRS {
+            let _ = writeln!(
+                out,
+                "    mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs {dir}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "    bind {} read-only, if it exists",
+            namespace::X11_DIR
+        );
+        let _ = writeln!(
+            out,
+            "    bind $XAUTHORITY read-only, if it is a file under /tmp or /var/tmp"
+        );
+    }
+    let groups: Vec<String> = caller.groups.iter().map(|g| g.to_string()).collect();
+    let _ = writeln!(
+        out,
+        "drop privileges: setgroups [{}], setresgid {g} {g} {g}, setresuid {u} {u} {u}, no capabilities",
+        groups.join(","),
+        g = caller.gid,
+        u = caller.uid
+    );
+    if profile.no_new_privileges() {
+        let _ = writeln!(out, "NoNewPrivileges=yes: prctl(PR_SET_NO_NEW_PRIVS, 1)");
+    }
+    let argv: Vec<String> = command.argv.iter().map(|a| format!("{a:?}")).collect();
+    let _ = writeln!(
+        out,
+        "exec {:?} argv [{}] with the caller's environment and PATH",
+        command.program,
+        argv.join(", ")
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifier_is_the_basename() {
+        assert_eq!(
+            identifier(std::ffi::OsStr::new("/usr/bin/firefox")),
+            "firefox"
+        );
+        assert_eq!(identifier(std::ffi::OsStr::new("chromium")), "chromium");
+    }
+
+    #[test]
+    fn explicit_command_is_taken_as_is() {
+        let caller = Caller::from_process().unwrap();
+        let c = resolve_command(vec!["bash".into(), "-i".into()], &caller).unwrap();
+        assert_eq!(c.program, "bash");
+        assert_eq!(c.argv, ["bash", "-i"]);
+    }
+}

@@ -1,0 +1,26 @@
+//! ssc: a set-user-ID launcher that runs a command in a transient systemd scope chosen
+//! by an isolation profile. `launch` holds the privileged flow from top to bottom.
+
+pub mod cli;
+pub mod credentials;
+pub mod environment;
+pub mod error;
+pub mod exec;
+pub mod journal;
+pub mod launch;
+pub mod namespace;
+pub mod profile;
+pub mod scope;
+
+use std::process::ExitCode;
+
+/// Runs ssc and turns any error into one `ssc: ` line and its exit status.
+pub fn main() -> ExitCode {
+    match launch::run() {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("ssc: {}", e.one_line());
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

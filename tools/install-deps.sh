@@ -1,0 +1,21 @@
+#!/bin/bash
+# Installs what `make check` needs from Debian's packages, if it is missing.
+set -euo pipefail
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have qemu-system-x86_64 || need+=(qemu-system-x86)
+have qemu-img || need+=(qemu-utils)
+have mmdebstrap || need+=(mmdebstrap)
+have mkfs.ext4 || need+=(e2fsprogs)
+have dbus-daemon || need+=(dbus-daemon)
+have shellcheck || need+=(shellcheck)
+[[ ${#need[@]} -eq 0 ]] && exit 0
+
+if [[ $(id -u) -ne 0 ]]; then
+    echo "install-deps: missing ${need[*]}; run as root or: sudo apt-get install ${need[*]}" >&2
+    exit 1
+fi
+echo "install-deps: installing ${need[*]}" >&2
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
