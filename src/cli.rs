@@ -37,10 +37,25 @@ pub struct Cli {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// List the running ssc scopes (unit, profile, user, command, memory, CPU, tasks)
+    #[arg(long, conflicts_with_all = ["list_profiles", "dry_run", "no_tty", "command"])]
+    pub status: bool,
+
+    /// With --status: machine-readable JSON output
+    #[arg(long, requires = "status")]
+    pub json: bool,
+
     /// The command and its arguments; everything from the first one on belongs to it
     #[arg(value_name = "COMMAND", trailing_var_arg = true,
           value_parser = clap::value_parser!(OsString))]
     pub command: Vec<OsString>,
+}
+
+impl Cli {
+    /// Whether this invocation starts a command, the only thing that needs root.
+    pub fn launches(&self) -> bool {
+        !(self.list_profiles || self.dry_run || self.status)
+    }
 }
 
 pub enum Parsed {
@@ -63,8 +78,13 @@ pub fn parse(args: Vec<OsString>) -> Result<Parsed> {
         Err(e) => {
             // clap's message is several lines; ssc's errors are one.
             let text = e.render().to_string();
-            let first = text.lines().next().unwrap_or_default();
-            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let first: Vec<&str> = text
+                .lines()
+                .take_while(|l| !l.trim().is_empty())
+                .map(str::trim)
+                .collect();
+            let first = first.join(" ");
+            let first = first.strip_prefix("error: ").unwrap_or(&first);
             Err(Error::Usage(format!("{first} (see ssc --help)")))
         }
     }

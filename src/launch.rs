@@ -66,6 +66,13 @@ pub fn run() -> Result<u8> {
             return Ok(0);
         }
     };
+    // Only a launch needs root again; everything else gives it up for good first.
+    if !cli.launches() && setuid_root && !caller.uid.is_root() {
+        credentials::drop_for_good(&caller)?;
+    }
+    if cli.status {
+        return status(&caller, cli.json);
+    }
     let cpus = online_cpus();
     if cli.list_profiles {
         return list_profiles(cpus);
@@ -135,7 +142,7 @@ fn launch(
             scope::SYSTEM_BUS_SOCKET
         ))
     })?;
-    let bus = scope::connect(socket)?;
+    let bus = scope::connect(socket, 0)?;
     scope::start(&bus, &mut request, placement, scope::JOB_TIMEOUT)?;
     // close(), not drop: the JobRemoved thread holds a clone that would keep us on the bus.
     // A failure here leaves only a close-on-exec socket behind.
@@ -276,6 +283,22 @@ fn not_installed() -> Error {
     Error::Privilege(format!(
         "{exe} is not installed setuid root; install it with: sudo chown root:root {exe} && sudo chmod 4755 {exe}"
     ))
+}
+
+/// Runs with root already dropped for good.
+fn status(caller: &Caller, json: bool) -> Result<u8> {
+    let socket = UnixStream::connect(scope::SYSTEM_BUS_SOCKET).context(format!(
+        "cannot connect to the system bus at {}",
+        scope::SYSTEM_BUS_SOCKET
+    ))?;
+    let bus = scope::connect(socket, caller.uid.as_raw())?;
+    let scopes = crate::status::query(&bus)?;
+    if json {
+        print!("{}", crate::status::json(&scopes));
+    } else {
+        print!("{}", crate::status::text(&scopes));
+    }
+    Ok(0)
 }
 
 fn list_profiles(cpus: u64) -> Result<u8> {

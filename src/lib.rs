@@ -11,6 +11,7 @@ pub mod launch;
 pub mod namespace;
 pub mod profile;
 pub mod scope;
+pub mod status;
 
 use std::process::ExitCode;
 

@@ -22,9 +22,9 @@ use crate::profile::{BusValue, Profile};
 /// The fixed system bus socket. DBUS_SYSTEM_BUS_ADDRESS is never consulted: it belongs to
 /// the caller, and zbus would even run a `unixexec:` address.
 pub const SYSTEM_BUS_SOCKET: &str = "/run/dbus/system_bus_socket";
-const SYSTEMD: &str = "org.freedesktop.systemd1";
-const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
-const MANAGER: &str = "org.freedesktop.systemd1.Manager";
+pub const SYSTEMD: &str = "org.freedesktop.systemd1";
+pub const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
+pub const MANAGER: &str = "org.freedesktop.systemd1.Manager";
 /// systemd-run's answers that mean "this systemd does not know PIDFDs" (before v255).
 const NO_PIDFDS: [&str; 2] = [
     "org.freedesktop.DBus.Error.UnknownProperty",
@@ -34,7 +34,7 @@ pub const JOB_TIMEOUT: Duration = Duration::from_secs(30);
 /// systemd refuses a scope whose slice has a stop job queued: user-UID.slice just after
 /// the user's last unit in it ended. That passes once the stop job has run.
 const DESTRUCTIVE: &str = "org.freedesktop.systemd1.TransactionIsDestructive";
-const ATTEMPTS: u64 = 5;
+const ATTEMPTS: u32 = 6;
 
 /// Everything about the scope that is known before talking to systemd.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,11 +123,12 @@ pub fn unique_suffix() -> Result<String> {
     ))
 }
 
-/// Authenticates on a socket connected to the system bus. The socket was connected as
-/// root, so the bus knows us as uid 0 from SO_PEERCRED; the handshake need not be root.
-pub fn connect(stream: UnixStream) -> Result<Connection> {
+/// Authenticates on a socket connected to the system bus as `uid`. The bus takes the uid
+/// from SO_PEERCRED, fixed at connect(): a socket connected as root stays root's even
+/// though the handshake runs with the caller's euid.
+pub fn connect(stream: UnixStream, uid: u32) -> Result<Connection> {
     zbus::blocking::connection::Builder::async_io_unix_stream(stream)
-        .user_id(0)
+        .user_id(uid)
         .method_timeout(JOB_TIMEOUT)
         .build()
         .map_err(|e| Error::Bus(format!("system bus: {}", describe(&e))))
@@ -156,7 +157,8 @@ pub fn start(
             Err(zbus::Error::MethodError(name, _, _))
                 if name.as_str() == DESTRUCTIVE && attempt < ATTEMPTS =>
             {
-                std::thread::sleep(Duration::from_millis(100 * attempt));
+                // 25 ms, doubling: the stop job of an empty slice takes milliseconds.
+                std::thread::sleep(Duration::from_millis(25 << (attempt - 1)));
                 attempt += 1;
                 req.rename()?;
             }

@@ -742,12 +742,12 @@ fn destructive_transaction_is_retried_under_a_new_name() {
     }
 }
 
-/// A slice that never settles: ssc gives up after five attempts, with the error.
+/// A slice that never settles: ssc gives up after six attempts, with the error.
 #[test]
 fn destructive_transaction_retries_are_bounded() {
     let h = Harness::new(|_, _| vec![Step::Fail(DESTRUCTIVE, "destructive")]);
     let e = expect_err(h.start(&strict_request(), pidfd(), TIMEOUT));
     assert!(e.to_string().contains(DESTRUCTIVE), "{e}");
     assert_eq!(e.exit_code(), 125);
-    assert_eq!(h.calls().len(), 5);
+    assert_eq!(h.calls().len(), 6);
 }

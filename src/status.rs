@@ -1,0 +1,302 @@
+//! `ssc --status`: the running ssc scopes, read from systemd with no privileges at all.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+use nix::unistd::{Uid, User};
+use zbus::blocking::Connection;
+use zbus::zvariant::{OwnedObjectPath, OwnedValue};
+
+use crate::error::{Error, Result};
+use crate::scope::{MANAGER, MANAGER_PATH, SYSTEMD};
+
+/// One running scope, as systemd reports it. None where systemd does not know a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScopeStatus {
+    pub unit: String,
+    pub profile: String,
+    pub uid: Option<u32>,
+    pub user: Option<String>,
+    pub command: String,
+    pub memory_current: Option<u64>,
+    pub memory_max: Option<u64>,
+    pub memory_peak: Option<u64>,
+    pub cpu_usage_nsec: Option<u64>,
+    pub tasks_current: Option<u64>,
+}
+
+type Unit = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    OwnedObjectPath,
+    u32,
+    String,
+    OwnedObjectPath,
+);
+
+pub fn query(bus: &Connection) -> Result<Vec<ScopeStatus>> {
+    let fail = |e: zbus::Error| Error::Bus(format!("reading ssc scopes from systemd: {e}"));
+    let units: Vec<Unit> = bus
+        .call_method(
+            Some(SYSTEMD),
+            MANAGER_PATH,
+            Some(MANAGER),
+            "ListUnitsByPatterns",
+            &(vec!["active"], vec!["ssc-*.scope"]),
+        )
+        .map_err(fail)?
+        .body()
+        .deserialize()
+        .map_err(fail)?;
+    let mut scopes = Vec::new();
+    for (unit, description, _, _, _, _, path, _, _, _) in units {
+        let props: HashMap<String, OwnedValue> = match bus.call_method(
+            Some(SYSTEMD),
+            path.as_str(),
+            Some("org.freedesktop.DBus.Properties"),
+            "GetAll",
+            &("org.freedesktop.systemd1.Scope",),
+        ) {
+            Ok(reply) => reply.body().deserialize().map_err(fail)?,
+            // Gone between the two calls.
+            Err(zbus::Error::MethodError(..)) => continue,
+            Err(e) => return Err(fail(e)),
+        };
+        scopes.push(from_properties(&unit, &description, &props));
+    }
+    scopes.sort_by(|a, b| a.unit.cmp(&b.unit));
+    Ok(scopes)
+}
+
+fn from_properties(
+    unit: &str,
+    description: &str,
+    props: &HashMap<String, OwnedValue>,
+) -> ScopeStatus {
+    // systemd answers u64::MAX for "unknown" or "no limit".
+    let number = |name: &str| {
+        props
+            .get(name)
+            .and_then(|v| u64::try_from(v).ok())
+            .filter(|&n| n != u64::MAX)
+    };
+    let slice = props
+        .get("Slice")
+        .and_then(|v| <&str>::try_from(v).ok())
+        .unwrap_or_default();
+    let uid = slice
+        .strip_prefix("user-")
+        .and_then(|s| s.strip_suffix(".slice"))
+        .and_then(|s| s.parse::<u32>().ok());
+    let user = uid.and_then(|u| {
+        User::from_uid(Uid::from_raw(u))
+            .ok()
+            .flatten()
+            .map(|u| u.name)
+    });
+    let profile = profile_of(unit).unwrap_or_default().to_string();
+    let command = description
+        .strip_prefix(&format!("ssc {profile}: "))
+        .unwrap_or(description)
+        .to_string();
+    ScopeStatus {
+        unit: unit.to_string(),
+        profile,
+        uid,
+        user,
+        command,
+        memory_current: number("MemoryCurrent"),
+        memory_max: number("MemoryMax"),
+        memory_peak: number("MemoryPeak"),
+        cpu_usage_nsec: number("CPUUsageNSec"),
+        tasks_current: number("TasksCurrent"),
+    }
+}
+
+/// `ssc-PROFILE-PID-RANDOM.scope` → PROFILE (profile names may contain '-').
+fn profile_of(unit: &str) -> Option<&str> {
+    let middle = unit.strip_prefix("ssc-")?.strip_suffix(".scope")?;
+    let mut parts = middle.rsplitn(3, '-');
+    let (_random, _pid) = (parts.next()?, parts.next()?);
+    parts.next()
+}
+
+pub fn text(scopes: &[ScopeStatus]) -> String {
+    let mut rows = vec![[
+        "UNIT".to_string(),
+        "PROFILE".into(),
+        "USER".into(),
+        "MEMORY".into(),
+        "PEAK".into(),
+        "CPU".into(),
+        "TASKS".into(),
+        "COMMAND".into(),
+    ]];
+    for s in scopes {
+        let user = s
+            .user
+            .clone()
+            .or_else(|| s.uid.map(|u| u.to_string()))
+            .unwrap_or_else(|| "-".into());
+        let memory = format!(
+            "{} / {}",
+            opt(s.memory_current, bytes),
+            s.memory_max.map_or("max".into(), bytes)
+        );
+        rows.push([
+            s.unit.clone(),
+            s.profile.clone(),
+            user,
+            memory,
+            opt(s.memory_peak, bytes),
+            opt(s.cpu_usage_nsec, |n| format!("{:.3}s", n as f64 / 1e9)),
+            opt(s.tasks_current, |n| n.to_string()),
+            s.command.clone(),
+        ]);
+    }
+    let mut widths = [0usize; 8];
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in &rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                let _ = write!(line, "{cell:<w$}  ", w = widths[i]);
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    if scopes.is_empty() {
+        out.push_str("(no ssc scopes are running)\n");
+    }
+    out
+}
+
+fn opt(v: Option<u64>, f: impl Fn(u64) -> String) -> String {
+    v.map_or("-".into(), f)
+}
+
+/// Binary units, as systemctl prints them.
+fn bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["K", "M", "G", "T", "P"];
+    if n < 1024 {
+        return format!("{n}B");
+    }
+    let mut value = n as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1}{}", UNITS[unit])
+}
+
+pub fn json(scopes: &[ScopeStatus]) -> String {
+    let num = |v: Option<u64>| v.map_or("null".into(), |n| n.to_string());
+    let items: Vec<String> = scopes
+        .iter()
+        .map(|s| {
+            format!(
+                "{{\"unit\":{},\"profile\":{},\"uid\":{},\"user\":{},\"command\":{},\
+                 \"memory_current\":{},\"memory_max\":{},\"memory_peak\":{},\
+                 \"cpu_usage_nsec\":{},\"tasks_current\":{}}}",
+                json_string(&s.unit),
+                json_string(&s.profile),
+                num(s.uid.map(u64::from)),
+                s.user.as_deref().map_or("null".into(), json_string),
+                json_string(&s.command),
+                num(s.memory_current),
+                num(s.memory_max),
+                num(s.memory_peak),
+                num(s.cpu_usage_nsec),
+                num(s.tasks_current),
+            )
+        })
+        .collect();
+    format!("[{}]\n", items.join(","))
+}
+
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ScopeStatus {
+        ScopeStatus {
+            unit: "ssc-web-apps-12-0000abcd.scope".into(),
+            profile: "web-apps".into(),
+            uid: Some(1000),
+            user: Some("alice".into()),
+            command: "firefox \"x\"\n".into(),
+            memory_current: Some(3 << 20),
+            memory_max: None,
+            memory_peak: Some(5 << 20),
+            cpu_usage_nsec: Some(1_500_000_000),
+            tasks_current: Some(7),
+        }
+    }
+
+    #[test]
+    fn profile_is_read_back_from_the_unit_name() {
+        assert_eq!(profile_of("ssc-strict-42-0000abcd.scope"), Some("strict"));
+        assert_eq!(
+            profile_of("ssc-web-apps-42-0000abcd.scope"),
+            Some("web-apps")
+        );
+        assert_eq!(profile_of("ssc-42-0000abcd.scope"), None);
+        assert_eq!(profile_of("run-u1.scope"), None);
+    }
+
+    #[test]
+    fn text_has_a_row_per_scope() {
+        let out = text(&[sample()]);
+        let lines: Vec<&str> = out.lines().collect();
+        assert!(lines[0].starts_with("UNIT"), "{out}");
+        assert!(
+            lines[1].starts_with("ssc-web-apps-12-0000abcd.scope  web-apps"),
+            "{out}"
+        );
+        assert!(lines[1].contains("3.0M / max"), "{out}");
+        assert!(lines[1].contains("5.0M"), "{out}");
+        assert!(lines[1].contains("1.500s"), "{out}");
+        assert!(text(&[]).contains("no ssc scopes"));
+    }
+
+    #[test]
+    fn json_escapes_and_uses_null() {
+        assert_eq!(
+            json(&[sample()]),
+            "[{\"unit\":\"ssc-web-apps-12-0000abcd.scope\",\"profile\":\"web-apps\",\"uid\":1000,\
+             \"user\":\"alice\",\"command\":\"firefox \\\"x\\\"\\u000a\",\"memory_current\":3145728,\
+             \"memory_max\":null,\"memory_peak\":5242880,\"cpu_usage_nsec\":1500000000,\
+             \"tasks_current\":7}]\n"
+        );
+        assert_eq!(json(&[]), "[]\n");
+    }
+}
