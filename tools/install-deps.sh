@@ -10,6 +10,14 @@ have mmdebstrap || need+=(mmdebstrap)
 have mkfs.ext4 || need+=(e2fsprogs)
 have dbus-daemon || need+=(dbus-daemon)
 have shellcheck || need+=(shellcheck)
+# Packaging: make deb (dpkg-shlibdeps), make rpm (rpmbuild), lint of the desktop files.
+have dpkg-shlibdeps || need+=(dpkg-dev)
+have rpmbuild || need+=(rpm)
+have desktop-file-validate || need+=(desktop-file-utils)
+# ssc-gen's tests: groff checks the man pages, zsh and fish run the completions.
+have groff || need+=(groff-base)
+have zsh || need+=(zsh)
+have fish || need+=(fish)
 [[ ${#need[@]} -eq 0 ]] && exit 0
 
 if [[ $(id -u) -ne 0 ]]; then

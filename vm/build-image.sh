@@ -18,7 +18,7 @@
 #
 # Environment:
 #   SSC_VM_CACHE   cache root (default /var/cache/ssc-vm)
-#   SSC_VM_MIRROR  Debian mirror (default http://deb.debian.org/debian)
+#   SSC_VM_MIRROR  Debian mirror URL (default: the host's own, see host_mirror)
 #   SSC_VM_FORCE   set to 1 to rebuild even if the cache is valid
 set -euo pipefail
 
@@ -36,7 +36,44 @@ esac
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 CACHE=${SSC_VM_CACHE:-/var/cache/ssc-vm}
-MIRROR=${SSC_VM_MIRROR:-http://deb.debian.org/debian}
+
+# The Debian mirror the host's apt is configured with: the first URI whose path
+# ends in /debian, from the URIs: fields of enabled stanzas in
+# /etc/apt/sources.list.d/*.sources, then from the deb/deb-src lines of
+# /etc/apt/sources.list and /etc/apt/sources.list.d/*.list.  A trailing slash
+# is dropped.  Prints nothing if there is none.
+host_mirror() (
+    shopt -s nullglob
+    {
+        for f in /etc/apt/sources.list.d/*.sources; do
+            awk 'BEGIN { RS = ""; FS = "\n" }
+                {
+                    k = 0; off = 0
+                    for (i = 1; i <= NF; i++) {
+                        line = $i
+                        if (line ~ /^[ \t]*#/) continue
+                        if (tolower(line) ~ /^enabled:[ \t]*no[ \t]*$/) off = 1
+                        if (tolower(line) ~ /^uris:/) {
+                            sub(/^[^:]*:/, "", line)
+                            m = split(line, more, /[ \t]+/)
+                            for (j = 1; j <= m; j++) if (more[j] != "") uris[++k] = more[j]
+                        }
+                    }
+                    if (!off) for (j = 1; j <= k; j++) print uris[j]
+                }' "$f"
+        done
+        for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+            [[ -f $f ]] || continue
+            awk '$1 == "deb" || $1 == "deb-src" {
+                    i = 2
+                    if ($i ~ /^\[/) { while (i < NF && $i !~ /\]$/) i++; i++ }
+                    print $i
+                }' "$f"
+        done
+    } | sed 's|/*$||' | grep -m 1 -E '^[a-z][a-z0-9+.-]*://[^/]+(/.*)?/debian$' || true
+)
+MIRROR=${SSC_VM_MIRROR:-$(host_mirror)}
+[[ -n $MIRROR ]] || die "no Debian mirror found in the host's apt sources (a URIs: field in /etc/apt/sources.list.d/*.sources or a deb line in /etc/apt/sources.list{,.d/*.list} whose path ends in /debian); set SSC_VM_MIRROR=URL"
 DEST=$CACHE/$SUITE
 IMAGE_SIZE=3G
 
@@ -48,6 +85,7 @@ PACKAGES=(
     sudo passwd login procps util-linux bsdutils psmisc
     coreutils findutils grep gawk iproute2
     python3-minimal hyperfine
+    libglib2.0-bin desktop-file-utils
 )
 
 # ---------------------------------------------------------------- cache key

@@ -4,13 +4,16 @@
 #   vm/run.sh SUITE [STAGING_DIR]        SUITE = bookworm | trixie
 #
 # Builds the cached image if needed (vm/build-image.sh), boots it under QEMU
-# TCG on a throwaway qcow2 overlay with a 9p share holding vm/, the ssc
-# binary under test and an empty results/ directory, waits for the guest to
-# run vm/guest/run-all.sh and power off, then reports the guest's results.
-# Exit status 0 only if the guest completed and reported 0 failures.
+# TCG on a throwaway qcow2 overlay with a 9p share holding vm/, the ssc .deb
+# under test, the example profiles and an empty results/ directory, waits for
+# the guest to run vm/guest/run-all.sh (which installs the .deb with dpkg -i,
+# runs the scenarios and removes it with dpkg -r) and power off, then reports
+# the guest's results.  Exit status 0 only if the guest completed and reported
+# 0 failures.
 #
 # Environment:
-#   SSC_BIN            binary under test (default: <repo>/target/release/ssc)
+#   SSC_DEB            package under test (default: the one
+#                      <repo>/target/debian/ssc_*.deb; make deb builds it)
 #   SSC_VM_TIMEOUT     wall-clock limit for the VM in seconds (default 600)
 #   SSC_VM_CACHE       image cache root (default /var/cache/ssc-vm)
 #   SSC_VM_CONSOLE=1   also stream the guest console to stderr
@@ -54,15 +57,30 @@ else
     CONSOLE_LOG=$REPO/target/vm/$SUITE-console.log
 fi
 TIMEOUT=${SSC_VM_TIMEOUT:-600}
-SSC_BIN=${SSC_BIN:-$REPO/target/release/ssc}
 INTERACTIVE=${SSC_VM_INTERACTIVE:-0}
 
 [[ $TIMEOUT =~ ^[0-9]+$ && $TIMEOUT -gt 0 ]] || die "SSC_VM_TIMEOUT must be a positive number of seconds, got '$TIMEOUT'"
-[[ -f $SSC_BIN ]] || die "binary under test not found: $SSC_BIN (run 'cargo build --release' or set SSC_BIN=/path/to/ssc)"
-[[ -x $SSC_BIN ]] || die "binary under test is not executable: $SSC_BIN"
-for tool in qemu-system-x86_64 qemu-img; do
-    command -v "$tool" >/dev/null || die "missing tool '$tool' (apt-get install qemu-system-x86 qemu-utils)"
+for tool in qemu-system-x86_64 qemu-img dpkg-deb; do
+    command -v "$tool" >/dev/null || die "missing tool '$tool' (apt-get install qemu-system-x86 qemu-utils dpkg)"
 done
+[[ -z ${SSC_BIN:-} ]] || die "SSC_BIN is no longer used: the guest installs the .deb (run 'make deb', or set SSC_DEB=/path/to/ssc.deb)"
+if [[ -z ${SSC_DEB:-} ]]; then
+    shopt -s nullglob
+    debs=("$REPO"/target/debian/ssc_*.deb)
+    shopt -u nullglob
+    [[ ${#debs[@]} -gt 0 ]] || die "package under test not found: no $REPO/target/debian/ssc_*.deb (run 'make deb' or set SSC_DEB=/path/to/ssc.deb)"
+    [[ ${#debs[@]} -eq 1 ]] || die "several packages in $REPO/target/debian (${debs[*]##*/}); set SSC_DEB to the one to test"
+    SSC_DEB=${debs[0]}
+    # Guard against testing a stale package after a plain cargo build.
+    for bin in ssc ssc-desktop; do
+        if [[ $REPO/target/release/$bin -nt $SSC_DEB ]]; then
+            die "target/release/$bin is newer than $SSC_DEB: run 'make deb' (or set SSC_DEB to test that package anyway)"
+        fi
+    done
+fi
+[[ -f $SSC_DEB ]] || die "package under test not found: $SSC_DEB (run 'make deb' or set SSC_DEB=/path/to/ssc.deb)"
+pkg=$(dpkg-deb -f "$SSC_DEB" Package 2>/dev/null) || die "not a Debian package: $SSC_DEB"
+[[ $pkg == ssc ]] || die "$SSC_DEB is package '$pkg', not ssc"
 
 # ------------------------------------------------------------------ image
 "$HERE/build-image.sh" "$SUITE"
@@ -76,9 +94,12 @@ OVERLAY=$STAGING/overlay.qcow2
 RESULTS=$SHARE/results
 mkdir -p "$STAGING" "$(dirname "$CONSOLE_LOG")"
 rm -rf "$SHARE" "$OVERLAY"
-mkdir -p "$SHARE/bin" "$RESULTS"
+mkdir -p "$SHARE/pkg" "$SHARE/examples" "$RESULTS"
 cp -R "$HERE" "$SHARE/vm"
-install -m 0755 "$SSC_BIN" "$SHARE/bin/ssc"
+install -m 0644 "$SSC_DEB" "$SHARE/pkg/"
+# The image's dpkg leaves /usr/share/doc out; the package scenario tries these.
+install -m 0644 "$REPO"/packaging/examples/*.conf "$SHARE/examples/"
+log "package under test: $SSC_DEB"
 # Settings for the guest side.
 for var in SSC_VM_SCENARIOS SSC_SCENARIO_TIMEOUT SSC_BENCH SSC_BENCH_RUNS; do
     if [[ -n ${!var:-} ]]; then

@@ -2,10 +2,13 @@
 # Guest-side test runner.  Started by ssc-test.service (as root, after
 # multi-user.target) from the 9p share; see vm/README.md.
 #
-#  1. prepares the guest (user alice + group ssctest, sudoers, setuid ssc)
+#  1. prepares the guest (user alice + group ssctest, sudoers) and installs
+#     the ssc package from the share with dpkg -i (ssc at /usr/bin/ssc)
 #  2. runs vm/guest/scenarios/*.sh in sorted order, each in its own bash
 #     process with lib.sh sourced and a timeout
-#  3. writes "N passed, M failed" to results/log, then results/SUITE.done
+#  3. removes the package with dpkg -r and checks that nothing of it, and no
+#     set-user-ID ssc file, is left
+#  4. writes "N passed, M failed" to results/log, then results/SUITE.done
 #     as its very last step; ssc-test.service's ExecStopPost powers off.
 #
 # Deliberately no `set -e`: one broken step must not stop the others.
@@ -57,12 +60,6 @@ setup_guest() {
     fi
     printf 'alice ALL=(ALL) NOPASSWD: ALL\n' >/etc/sudoers.d/alice &&
         chmod 0440 /etc/sudoers.d/alice || ok=0
-    if [[ -f $SHARE/bin/ssc ]]; then
-        install -o root -g root -m 4755 "$SHARE/bin/ssc" /usr/local/bin/ssc || ok=0
-    else
-        echo "no $SHARE/bin/ssc on the share"
-        ok=0
-    fi
     [[ $ok -eq 1 ]]
 }
 if out=$(setup_guest 2>&1); then
@@ -70,6 +67,29 @@ if out=$(setup_guest 2>&1); then
 else
     fail "guest setup" "$out"
 fi | tee -a "$LOG"
+
+# The package under test, exactly as a user would install it.
+install_package() {
+    local debs
+    shopt -s nullglob
+    debs=("$SHARE"/pkg/*.deb)
+    shopt -u nullglob
+    if [[ ${#debs[@]} -ne 1 ]]; then
+        echo "expected one .deb in $SHARE/pkg, found ${#debs[@]}"
+        return 1
+    fi
+    echo "installing ${debs[0]##*/}"
+    DEBIAN_FRONTEND=noninteractive dpkg -i "${debs[0]}" &&
+        [[ $(dpkg-query -W -f '${Status}' ssc) == "install ok installed" ]]
+}
+if out=$(install_package 2>&1); then
+    pass "dpkg -i installs the ssc package"
+else
+    fail "dpkg -i installs the ssc package" "$out"
+fi | tee -a "$LOG"
+# What the package installed, for the removal check at the end.
+dpkg-query -L ssc 2>/dev/null >/run/ssc-test/package-files || true
+say "package: $(dpkg-query -W -f '${Package} ${Version} ${Architecture}' ssc 2>&1)"
 
 # -------------------------------------------------------------- scenarios
 shopt -s nullglob
@@ -109,6 +129,31 @@ for scenario in "${scenarios[@]}"; do
     fi
     say "--- scenario $name done in $((SECONDS - start)) s"
 done
+
+# ----------------------------------------------------------- package removal
+# Last, after every scenario (900-bus-stopped restarts dbus; 990-bench needs
+# ssc): dpkg -r must take everything with it, above all the setuid binary.
+export SSC_SCENARIO=package-removal
+say ""
+say "--- dpkg -r ssc"
+{
+    if out=$(DEBIAN_FRONTEND=noninteractive dpkg -r ssc 2>&1); then
+        pass "dpkg -r ssc"
+    else
+        fail "dpkg -r ssc" "$out"
+    fi
+    check_eq "ssc is no longer installed" "" \
+        "$(dpkg-query -W -f '${db:Status-Status}' ssc 2>/dev/null | grep -x installed)"
+    check "/usr/bin/ssc is gone" test ! -e /usr/bin/ssc
+    check "/usr/bin/ssc-desktop is gone" test ! -e /usr/bin/ssc-desktop
+    check_eq "no setuid ssc file left anywhere" "" \
+        "$(find / -xdev -perm -4000 -name 'ssc*' 2>&1)"
+    left=$(while IFS= read -r f; do
+        [[ -e $f && ! -d $f ]] && printf '%s\n' "$f"
+    done </run/ssc-test/package-files)
+    check_eq "no file of the package is left" "" "$left"
+    check "the package had installed files" test -s /run/ssc-test/package-files
+} 2>&1 | tee -a "$LOG"
 
 # ---------------------------------------------------------------- summary
 journalctl -b --no-pager -o short-monotonic >"$RESULTS/journal.txt" 2>&1

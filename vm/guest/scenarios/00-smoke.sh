@@ -15,7 +15,7 @@ check "system bus socket exists" test -S /run/dbus/system_bus_socket
 check "system bus answers" busctl --system --no-pager status org.freedesktop.DBus
 check "test share is 9p" sh -c 'findmnt -n -o FSTYPE /mnt/share | grep -qx 9p'
 
-check_eq "ssc is setuid root" 4755root "$(stat -c %a%U /usr/local/bin/ssc 2>&1)"
+check_eq "ssc is setuid root" 4755root "$(stat -c %a%U /usr/bin/ssc 2>&1)"
 check_eq "image kept setuid bits (sudo)" 4755root "$(stat -c %a%U /usr/bin/sudo 2>&1)"
 check "root fs allows setuid" sh -c '! findmnt -n -o OPTIONS / | tr , "\n" | grep -qx nosuid'
 

@@ -5,13 +5,13 @@
 # Spliced into the command line of the user's shell, which parses the quotes.
 vars='LD_LIBRARY_PATH=/opt/nowhere LD_PRELOAD= TMPDIR=/tmp/t TZDIR=/z LOCPATH=/l NLSPATH=/n GCONV_PATH=/g MALLOC_TRACE=/m HOSTALIASES=/h RES_OPTIONS=ndots:1 LOCALDOMAIN=x TZ=UTC SPACES="a b" ODD=x=y=z'
 direct=$(as_user "env -i $vars /usr/bin/env | od -c")
-via=$(as_user "env -i $vars /usr/local/bin/ssc -p relaxed -- /usr/bin/env | od -c")
+via=$(as_user "env -i $vars /usr/bin/ssc -p relaxed -- /usr/bin/env | od -c")
 check_eq "relaxed: environment identical, byte for byte" "$direct" "$via"
-via=$(as_user "env -i $vars /usr/local/bin/ssc -p strict -- /usr/bin/env | od -c")
+via=$(as_user "env -i $vars /usr/bin/ssc -p strict -- /usr/bin/env | od -c")
 check_eq "strict: environment identical, byte for byte" "$direct" "$via"
 check_contains "LD_LIBRARY_PATH reached the command" "LD_LIBRARY_PATH=/opt/nowhere" \
-    "$(as_user "env -i $vars /usr/local/bin/ssc -p strict -- /usr/bin/env")"
-nonutf=$(as_user 'env -i NONUTF8="$(printf "\377\376")" /usr/local/bin/ssc -p relaxed -- /usr/bin/env | od -An -c | tr -s " "')
+    "$(as_user "env -i $vars /usr/bin/ssc -p strict -- /usr/bin/env")"
+nonutf=$(as_user 'env -i NONUTF8="$(printf "\377\376")" /usr/bin/ssc -p relaxed -- /usr/bin/env | od -An -c | tr -s " "')
 check_contains "non-UTF-8 value in the environment" "N O N U T F 8 = 377 376" "$nonutf"
 
 bytes=$(as_user 'ssc -p relaxed -- printf "%s|%s" "$(printf "\377a\376")" "é" | od -An -tx1 | tr -d " \n"')

@@ -29,10 +29,10 @@ out=$(as_user 'DBUS_SYSTEM_BUS_ADDRESS=unix:path=/nonexistent ssc -p relaxed -- 
 check_eq "a bogus DBUS_SYSTEM_BUS_ADDRESS changes nothing" ran "$out"
 
 # argv[0] must be non-empty; a copy without the setuid bit says how to install it.
-out=$(as_user 'perl -e '\''exec {"/usr/local/bin/ssc"} ("", "--", "true")'\'' 2>&1; echo "rc=$?"')
+out=$(as_user 'perl -e '\''exec {"/usr/bin/ssc"} ("", "--", "true")'\'' 2>&1; echo "rc=$?"')
 check_contains "empty argv[0] is refused with 125" "rc=125" "$out"
 check_contains "...saying why" "empty argv[0]" "$out"
-out=$(as_user 'cp /usr/local/bin/ssc $HOME/ssc-copy; $HOME/ssc-copy -p relaxed -- touch $HOME/ran-copy 2>&1; echo "rc=$?"')
+out=$(as_user 'cp /usr/bin/ssc $HOME/ssc-copy; $HOME/ssc-copy -p relaxed -- touch $HOME/ran-copy 2>&1; echo "rc=$?"')
 check_contains "not setuid: 125" "rc=125" "$out"
 check_contains "not setuid: says how to install" "is not installed setuid root; install it with: sudo chown root:root /home/alice/ssc-copy && sudo chmod 4755 /home/alice/ssc-copy" "$out"
 check "not setuid: the command did not run" test ! -e /home/alice/ran-copy
