@@ -17,6 +17,14 @@ use std::process::ExitCode;
 
 /// Runs ssc and turns any error into one `ssc: ` line and its exit status.
 pub fn main() -> ExitCode {
+    // A bug must fail closed like any other error: one line and 125, not an abort.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!(
+            "ssc: internal error: {}",
+            info.to_string().replace('\n', " ")
+        );
+        std::process::exit(i32::from(error::EXIT_SSC));
+    }));
     match launch::run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {

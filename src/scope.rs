@@ -145,7 +145,7 @@ pub fn start(
     let fail = |unit: &str, what: String| Error::Bus(format!("cannot create scope {unit}: {what}"));
     let jobs = subscribe_job_removed(bus).map_err(|e| fail(&req.unit, describe(&e)))?;
     let mut attempt = 1;
-    let job = loop {
+    let (job, manager) = loop {
         let result = match start_transient_unit(bus, req, &placement) {
             Err(zbus::Error::MethodError(name, _, _)) if NO_PIDFDS.contains(&name.as_str()) => {
                 placement = Placement::Pid(Pid::this());
@@ -170,7 +170,11 @@ pub fn start(
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match jobs.recv_timeout(left) {
-            Ok((path, result)) if path == job => {
+            Ok(JobRemoved {
+                sender,
+                job: path,
+                result,
+            }) if path == job && sender.is_some() && sender == manager => {
                 return match result.as_str() {
                     "done" => Ok(()),
                     other => Err(fail(format!(
@@ -190,25 +194,21 @@ pub fn start(
     }
 }
 
-/// JobRemoved(id, job, unit, result) from the manager's unique name, so that another
-/// client cannot forge a finished job. Subscribed before the call, so none is missed;
-/// a thread drains them because the blocking iterator has no timeout of its own.
-fn subscribe_job_removed(
-    bus: &Connection,
-) -> zbus::Result<mpsc::Receiver<(OwnedObjectPath, String)>> {
-    let owner: String = bus
-        .call_method(
-            Some("org.freedesktop.DBus"),
-            "/org/freedesktop/DBus",
-            Some("org.freedesktop.DBus"),
-            "GetNameOwner",
-            &(SYSTEMD,),
-        )?
-        .body()
-        .deserialize()?;
+/// A JobRemoved signal: who sent it, the job and its result.
+struct JobRemoved {
+    sender: Option<String>,
+    job: OwnedObjectPath,
+    result: String,
+}
+
+/// JobRemoved(id, job, unit, result), subscribed before the call so that none is missed.
+/// The bus routes us only signals from the owner of org.freedesktop.systemd1, a name only
+/// root can own; `start` also checks each against the unique name that answered its call.
+/// A thread drains them because the blocking iterator has no timeout of its own.
+fn subscribe_job_removed(bus: &Connection) -> zbus::Result<mpsc::Receiver<JobRemoved>> {
     let rule = MatchRule::builder()
         .msg_type(MessageType::Signal)
-        .sender(owner)?
+        .sender(SYSTEMD)?
         .path(MANAGER_PATH)?
         .interface(MANAGER)?
         .member("JobRemoved")?
@@ -217,11 +217,19 @@ fn subscribe_job_removed(
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         for msg in signals.flatten() {
+            let sender = msg.header().sender().map(|s| s.to_string());
             if let Ok((_, job, _, result)) = msg
                 .body()
                 .deserialize::<(u32, OwnedObjectPath, String, String)>()
             {
-                if tx.send((job, result)).is_err() {
+                if tx
+                    .send(JobRemoved {
+                        sender,
+                        job,
+                        result,
+                    })
+                    .is_err()
+                {
                     break;
                 }
             }
@@ -230,11 +238,12 @@ fn subscribe_job_removed(
     Ok(rx)
 }
 
+/// The job, and the unique bus name of the manager that answered.
 fn start_transient_unit(
     bus: &Connection,
     req: &Request,
     placement: &Placement,
-) -> zbus::Result<OwnedObjectPath> {
+) -> zbus::Result<(OwnedObjectPath, Option<String>)> {
     let mut props: Vec<(&str, Value)> = req
         .properties
         .iter()
@@ -252,15 +261,15 @@ fn start_transient_unit(
         Placement::Pid(pid) => ("PIDs", Value::from(vec![pid.as_raw() as u32])),
     });
     let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
-    bus.call_method(
+    let reply = bus.call_method(
         Some(SYSTEMD),
         MANAGER_PATH,
         Some(MANAGER),
         "StartTransientUnit",
         &(req.unit.as_str(), "fail", props, aux),
-    )?
-    .body()
-    .deserialize()
+    )?;
+    let manager = reply.header().sender().map(|s| s.to_string());
+    Ok((reply.body().deserialize()?, manager))
 }
 
 fn describe(e: &zbus::Error) -> String {

@@ -99,6 +99,7 @@ check_contains() {
 }
 
 # as_user 'CMD STRING' [ARGS...]: run CMD STRING with sh as the test user,
+# with fds 3-9 closed (once, on trixie, 3-5 were seen open before any ssc had run),
 # from its home directory, with only a login-like environment.  runuser (not
 # su) so no password is involved.  Exit status is that of the command.
 as_user() {
@@ -107,7 +108,7 @@ as_user() {
     runuser -u "$SSC_TEST_USER" -- env -i \
         HOME="/home/$SSC_TEST_USER" USER="$SSC_TEST_USER" LOGNAME="$SSC_TEST_USER" \
         PATH=/usr/local/bin:/usr/bin:/bin SHELL=/bin/bash LANG=C.UTF-8 \
-        sh -c "cd \"\$HOME\" || exit 125; $cmd" sh "$@"
+        sh -c "exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-; cd \"\$HOME\" || exit 125; $cmd" sh "$@"
 }
 
 _ssc_count() { grep -c "^$1 " "$SSC_TALLY" 2>/dev/null || true; }
