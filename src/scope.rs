@@ -14,7 +14,7 @@ use nix::unistd::{Pid, Uid};
 use zbus::blocking::{Connection, MessageIterator};
 use zbus::message::Type as MessageType;
 use zbus::zvariant::{Fd, OwnedObjectPath, Value};
-use zbus::MatchRule;
+use zbus::{MatchRule, Message};
 
 use crate::error::{Error, Result};
 use crate::profile::{BusValue, Profile};
@@ -129,6 +129,8 @@ pub fn unique_suffix() -> Result<String> {
 pub fn connect(stream: UnixStream, uid: u32) -> Result<Connection> {
     zbus::blocking::connection::Builder::async_io_unix_stream(stream)
         .user_id(uid)
+        // Room for the messages that arrive while the JobRemoved thread starts.
+        .max_queued(1024)
         .method_timeout(JOB_TIMEOUT)
         .build()
         .map_err(|e| Error::Bus(format!("system bus: {}", describe(&e))))
@@ -170,7 +172,10 @@ pub fn start(
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match jobs.recv_timeout(left) {
-            Ok(JobRemoved {
+            Ok(Event::AddMatchFailed(e)) => {
+                return Err(fail(format!("subscribing to JobRemoved: {e}")))
+            }
+            Ok(Event::JobRemoved {
                 sender,
                 job: path,
                 result,
@@ -194,18 +199,25 @@ pub fn start(
     }
 }
 
-/// A JobRemoved signal: who sent it, the job and its result.
-struct JobRemoved {
-    sender: Option<String>,
-    job: OwnedObjectPath,
-    result: String,
+/// What the subscription thread passes on.
+enum Event {
+    /// A JobRemoved signal: who sent it, the job and its result.
+    JobRemoved {
+        sender: Option<String>,
+        job: OwnedObjectPath,
+        result: String,
+    },
+    /// The bus refused the match rule, so no JobRemoved would ever arrive.
+    AddMatchFailed(String),
 }
 
-/// JobRemoved(id, job, unit, result), subscribed before the call so that none is missed.
-/// The bus routes us only signals from the owner of org.freedesktop.systemd1, a name only
-/// root can own; `start` also checks each against the unique name that answered its call.
-/// A thread drains them because the blocking iterator has no timeout of its own.
-fn subscribe_job_removed(bus: &Connection) -> zbus::Result<mpsc::Receiver<JobRemoved>> {
+/// Subscribes to JobRemoved(id, job, unit, result) with a match rule that lets the bus route
+/// only signals from the owner of org.freedesktop.systemd1, a name only root can own; `start`
+/// also checks each against the unique name that answered its call. AddMatch is sent without
+/// waiting for its answer, which saves a round trip: the bus handles a connection's messages
+/// in order, so the match is in place before StartTransientUnit arrives. A thread drains the
+/// messages because the blocking iterator has no timeout of its own.
+fn subscribe_job_removed(bus: &Connection) -> zbus::Result<mpsc::Receiver<Event>> {
     let rule = MatchRule::builder()
         .msg_type(MessageType::Signal)
         .sender(SYSTEMD)?
@@ -213,25 +225,39 @@ fn subscribe_job_removed(bus: &Connection) -> zbus::Result<mpsc::Receiver<JobRem
         .interface(MANAGER)?
         .member("JobRemoved")?
         .build();
-    let signals = MessageIterator::for_match_rule(rule, bus, Some(1024))?;
+    // Everything that arrives from now on, so nothing is missed before AddMatch's answer.
+    let incoming = MessageIterator::from(bus);
+    let add_match = Message::method_call("/org/freedesktop/DBus", "AddMatch")?
+        .destination("org.freedesktop.DBus")?
+        .interface("org.freedesktop.DBus")?
+        .build(&(rule.to_string(),))?;
+    let add_match_serial = add_match.primary_header().serial_num();
+    bus.send(&add_match)?;
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
-        for msg in signals.flatten() {
-            let sender = msg.header().sender().map(|s| s.to_string());
-            if let Ok((_, job, _, result)) = msg
-                .body()
-                .deserialize::<(u32, OwnedObjectPath, String, String)>()
-            {
-                if tx
-                    .send(JobRemoved {
-                        sender,
-                        job,
-                        result,
-                    })
-                    .is_err()
-                {
-                    break;
+        for msg in incoming.flatten() {
+            let event = match msg.message_type() {
+                MessageType::Error if msg.header().reply_serial() == Some(add_match_serial) => {
+                    Event::AddMatchFailed(describe(&zbus::Error::from(msg)))
                 }
+                MessageType::Signal if rule.matches(&msg).unwrap_or(false) => {
+                    let sender = msg.header().sender().map(|s| s.to_string());
+                    match msg
+                        .body()
+                        .deserialize::<(u32, OwnedObjectPath, String, String)>()
+                    {
+                        Ok((_, job, _, result)) => Event::JobRemoved {
+                            sender,
+                            job,
+                            result,
+                        },
+                        Err(_) => continue,
+                    }
+                }
+                _ => continue,
+            };
+            if tx.send(event).is_err() {
+                break;
             }
         }
     });

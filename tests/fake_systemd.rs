@@ -185,6 +185,9 @@ enum Step {
     /// The same signal, but from a third connection that does not own the manager's name.
     /// It is on the bus (and routed) before the fake takes its next step.
     Forged(&'static str, &'static str),
+    /// A forged signal sent to ssc's connection by name: the bus delivers a unicast
+    /// message whatever the match rules say.
+    ForgedUnicast(&'static str, &'static str),
 }
 
 type Script = dyn Fn(usize, &Call) -> Vec<Step> + Send;
@@ -322,9 +325,13 @@ fn handle(
             Step::Fail(name, text) => {
                 fake.send(&Message::error(&hdr, name)?.build(&(text,))?)?;
             }
-            Step::JobRemoved(job, result) => job_removed(fake, job, &call.unit, result)?,
-            Step::Forged(job, result) => {
-                job_removed(forger, job, &call.unit, result)?;
+            Step::JobRemoved(job, result) => job_removed(fake, None, job, &call.unit, result)?,
+            Step::Forged(job, result) | Step::ForgedUnicast(job, result) => {
+                let to = match step {
+                    Step::ForgedUnicast(..) => hdr.sender().map(|s| BusName::from(s.to_owned())),
+                    _ => None,
+                };
+                job_removed(forger, to, job, &call.unit, result)?;
                 // The bus handles a connection's messages in order: once this is answered,
                 // the forged signal has been routed to whoever it matched.
                 forger.call_method(
@@ -340,10 +347,16 @@ fn handle(
     Ok(())
 }
 
-fn job_removed(conn: &Connection, job: &str, unit: &str, result: &str) -> zbus::Result<()> {
+fn job_removed(
+    conn: &Connection,
+    to: Option<BusName<'_>>,
+    job: &str,
+    unit: &str,
+    result: &str,
+) -> zbus::Result<()> {
     let id: u32 = job.rsplit('/').next().unwrap().parse().unwrap_or(0);
     conn.emit_signal(
-        None::<BusName<'_>>,
+        to,
         MANAGER_PATH,
         MANAGER,
         "JobRemoved",
@@ -649,6 +662,22 @@ fn forged_job_removed_is_ignored() {
     let e = expect_err(h.start(&strict_request(), pidfd(), TIMEOUT));
     assert!(e.to_string().contains("'failed'"), "{e}");
     assert_eq!(h.calls().len(), 1);
+}
+
+/// A forged "done" sent straight to ssc's connection gets past any match rule; ssc must
+/// still take only the manager's word.
+#[test]
+fn unicast_forged_job_removed_is_ignored() {
+    let h = Harness::new(|_, _| {
+        vec![
+            Step::ForgedUnicast(JOB, "done"),
+            Step::Reply(JOB),
+            Step::ForgedUnicast(JOB, "done"),
+            Step::JobRemoved(JOB, "failed"),
+        ]
+    });
+    let e = expect_err(h.start(&strict_request(), pidfd(), TIMEOUT));
+    assert!(e.to_string().contains("'failed'"), "{e}");
 }
 
 /// Nobody owns org.freedesktop.systemd1: an error, not a hang.
