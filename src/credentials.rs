@@ -1,8 +1,8 @@
 //! The caller's identity, the temporary switches to root, and the final drop.
 //!
-//! ssc runs with its effective uid set to the caller's and root kept only as the saved
-//! set-user-ID, from which `as_root` regains it for one step at a time. The final drop
-//! sets every id to the caller's and then proves that root cannot come back.
+//! ssc runs with its effective uid set to the caller's, and root kept as the real and the
+//! saved uid, from which `as_root` regains it for one step at a time. The final drop sets
+//! every id to the caller's and then proves that root cannot come back.
 
 use caps::CapSet;
 use nix::unistd::{
@@ -32,16 +32,14 @@ impl Caller {
     }
 }
 
-/// True when ssc holds root through its set-user-ID bit (or was run by root).
-pub fn have_root() -> bool {
-    getresuid().is_ok_and(|r| r.effective.is_root() || r.saved.is_root())
-}
-
-/// Sets the effective uid to the caller's, keeping root as the saved set-user-ID. The gids
-/// become the caller's for good: nothing ssc does needs another group.
+/// Sets the effective uid to the caller's. Root stays the real uid, so that the caller
+/// cannot signal ssc (and so stop it while it holds a root connection), and the saved uid,
+/// from which `as_root` takes it back. With real and effective uids apart, any library that
+/// checks for set-user-ID that way sees it. The gids become the caller's for good: nothing
+/// ssc does needs another group.
 pub fn become_caller_keeping_root(caller: &Caller) -> Result<()> {
     setresgid(caller.gid, caller.gid, caller.gid).context("setresgid")?;
-    setresuid(caller.uid, caller.uid, Uid::from_raw(0)).context("setresuid")
+    setresuid(Uid::from_raw(0), caller.uid, Uid::from_raw(0)).context("setresuid")
 }
 
 /// Runs `step` with effective uid 0, then returns to the caller's. If switching back fails

@@ -3,8 +3,9 @@
 
 use std::io::Write;
 use std::os::fd::OwnedFd;
-use std::os::unix::net::UnixStream;
+use std::time::{Duration, Instant};
 
+use crate::bus;
 use crate::error::{Context, Result};
 
 const STREAM_SOCKET: &str = "/run/systemd/journal/stdout";
@@ -22,7 +23,9 @@ pub fn redirect_output(identifier: &str) -> Result<()> {
 }
 
 fn stream(identifier: &str, priority: u8) -> Result<OwnedFd> {
-    let mut sock = UnixStream::connect(STREAM_SOCKET).context(STREAM_SOCKET)?;
+    // journald answers at once; a full backlog must not hold ssc for ever.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut sock = bus::connect(STREAM_SOCKET, deadline).context(STREAM_SOCKET)?;
     sock.shutdown(std::net::Shutdown::Read)
         .context(STREAM_SOCKET)?;
     sock.write_all(header(identifier, priority).as_bytes())

@@ -2,21 +2,29 @@
 //!
 //! ssc starts as root through its set-user-ID bit. It reads what only root can read of
 //! its own process, sets its effective uid to the caller's and stays that way, except
-//! for two steps done as root: connecting to the system bus socket, and building the
-//! mount namespace. Then it drops root for good, checks that it did, and execs.
+//! for the steps done as root: taking one of the caller's launch slots, connecting to
+//! systemd, and building the mount namespace. Then it drops root for good, checks that it
+//! did, and execs.
+//!
+//! Threads: ssc has exactly one, from start to exec. Its D-Bus connection is its own
+//! synchronous code (bus.rs), not zbus's threaded one. The fork of detached mode copies
+//! only the calling thread, unshare() and prctl() act on the calling thread only, and the
+//! close-on-exec sweep would race a thread that can still receive fds, so `single_threaded`
+//! checks it before each of these.
 
 use std::convert::Infallible;
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::net::UnixStream;
 use std::path::Path;
+use std::time::Instant;
 
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
-use nix::unistd::{geteuid, isatty, sysconf, SysconfVar, User};
+use nix::unistd::{geteuid, isatty, sysconf, SysconfVar, Uid, User};
 
+use crate::bus::{self, Connection, Peer};
 use crate::cli::{self, Cli, Parsed};
 use crate::credentials::{self, Caller};
 use crate::environment::{self, Environment};
@@ -25,7 +33,9 @@ use crate::exec;
 use crate::journal;
 use crate::namespace::{self, Plan};
 use crate::profile::{self, Profile};
-use crate::scope::{self, Placement, Request};
+use crate::scope::{self, Request};
+use crate::signals;
+use crate::slots;
 
 /// The program to exec and its argv.
 #[derive(Debug)]
@@ -96,7 +106,7 @@ pub fn run() -> Result<u8> {
         let Err(e) = launch(&caller, &env, &profile, &command, &inherited_fds, false);
         return Err(e);
     }
-    match detach()? {
+    match detach(&caller)? {
         Detached::Parent(code) => Ok(code),
         Detached::Child(report) => {
             let Err(e) = launch(&caller, &env, &profile, &command, &inherited_fds, true);
@@ -127,26 +137,25 @@ fn launch(
     }
 
     let mut request = Request::new(profile, caller.uid, &command.argv, &scope::unique_suffix()?);
-    let placement = match rustix::process::pidfd_open(
-        rustix::process::getpid(),
-        rustix::process::PidfdFlags::empty(),
-    ) {
-        Ok(fd) => Placement::PidFd(fd),
-        Err(_) => Placement::Pid(nix::unistd::Pid::this()),
-    };
-    // Privileged step 1: connect() as root, so the bus and systemd see uid 0. The socket
-    // path is fixed; nothing of the caller's is read.
-    let socket = credentials::as_root(caller, || {
-        UnixStream::connect(scope::SYSTEM_BUS_SOCKET).context(format!(
-            "cannot connect to the system bus at {}",
-            scope::SYSTEM_BUS_SOCKET
-        ))
-    })?;
-    let bus = scope::connect(socket, 0)?;
-    scope::start(&bus, &mut request, placement, scope::JOB_TIMEOUT)?;
-    // close(), not drop: the JobRemoved thread holds a clone that would keep us on the bus.
-    // A failure here leaves only a close-on-exec socket behind.
-    let _ = bus.close();
+    // The window in which ssc holds a root connection. It cannot be stopped (signals.rs),
+    // never waits past one deadline, and holds one of the caller's slots (slots.rs).
+    let deadline = Instant::now() + scope::DEADLINE;
+    let window = signals::Window::enter()?;
+    // Privileged step 1: a slot, in root's /run/ssc.
+    let slot = credentials::as_root(caller, || slots::acquire(caller.uid, deadline))?;
+    // Privileged step 2: connect() as root to systemd's own socket, or to the system bus if
+    // that is missing or refuses us, so that systemd sees uid 0. The paths are fixed and
+    // nothing of the caller's is read; the conversation runs with the caller's euid.
+    let created = scope::create(
+        &scope::SOCKETS,
+        |path, deadline| credentials::as_root(caller, || Ok(bus::connect(path, deadline))),
+        Uid::from_raw(0),
+        &mut request,
+        deadline,
+    );
+    drop(slot);
+    window.leave()?;
+    created?;
     let unit = scope::current_unit()?;
     if unit != request.unit {
         return Err(Error::Bus(format!(
@@ -160,13 +169,15 @@ fn launch(
     }
 
     if profile.private_tmp() {
-        // Privileged step 2: the mount namespace, around one unprivileged step that opens
+        // Privileged step 3: the mount namespace, around one unprivileged step that opens
         // the paths the caller names with the caller's credentials.
+        single_threaded("unshare")?;
         credentials::as_root(caller, namespace::unshare_mounts)?;
         let plan = Plan::prepare(env.get("XAUTHORITY"))?;
         credentials::as_root(caller, || plan.build(caller))?;
     }
 
+    single_threaded("closing ssc's fds")?;
     exec::close_on_exec_all_but(inherited_fds)?;
     credentials::drop_for_good(caller)?;
     if profile.no_new_privileges() {
@@ -177,18 +188,22 @@ fn launch(
             ));
         }
     }
-    restore_sigpipe()?;
+    signals::restore_sigpipe()?;
     let argv = environment::to_cstrings(&command.argv);
     Err(exec::execvp(&command.program, &argv, env))
 }
 
-/// Rust's runtime ignores SIGPIPE, and an ignored signal survives exec.
-fn restore_sigpipe() -> Result<()> {
-    use nix::sys::signal::{signal, SigHandler, Signal};
-    // SAFETY: installs the default disposition, not a handler; no Rust code runs on SIGPIPE.
-    unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }
-        .map(drop)
-        .context("restoring SIGPIPE")
+/// Fails closed unless this process has exactly one thread (see the header).
+fn single_threaded(step: &str) -> Result<()> {
+    let threads = std::fs::read_dir("/proc/self/task")
+        .context("/proc/self/task")?
+        .count();
+    if threads != 1 {
+        return Err(Error::Privilege(format!(
+            "{step}: ssc has {threads} threads where it must have one"
+        )));
+    }
+    Ok(())
 }
 
 enum Detached {
@@ -196,12 +211,14 @@ enum Detached {
     Child(OwnedFd),
 }
 
-/// Forks for --no-tty. The parent waits on a close-on-exec pipe: end of file means the
-/// child's exec succeeded; otherwise the child sends its exit status and error line.
-fn detach() -> Result<Detached> {
+/// Forks for --no-tty. The parent drops root for good and waits on a close-on-exec pipe:
+/// end of file means the child's exec succeeded; otherwise the child sends its exit
+/// status and error line.
+fn detach(caller: &Caller) -> Result<Detached> {
     let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC).context("pipe")?;
-    // SAFETY: ssc is single-threaded here. The bus connection, whose helper threads a
-    // fork would not copy, is made only after this, in the child.
+    single_threaded("fork")?;
+    // SAFETY: checked just above: this is the only thread, so the child is a whole copy
+    // of it, with no lock held by a thread that would not exist there.
     match unsafe { nix::unistd::fork() }.context("fork")? {
         nix::unistd::ForkResult::Child => {
             drop(read_end);
@@ -209,6 +226,11 @@ fn detach() -> Result<Detached> {
         }
         nix::unistd::ForkResult::Parent { child } => {
             drop(write_end);
+            // The parent only waits and reports: it needs nothing of root's.
+            if let Err(e) = credentials::drop_for_good(caller) {
+                let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
+                return Err(e);
+            }
             let mut report = Vec::new();
             std::fs::File::from(read_end)
                 .read_to_end(&mut report)
@@ -287,12 +309,19 @@ fn not_installed() -> Error {
 
 /// Runs with root already dropped for good.
 fn status(caller: &Caller, json: bool) -> Result<u8> {
-    let socket = UnixStream::connect(scope::SYSTEM_BUS_SOCKET).context(format!(
+    let deadline = Instant::now() + scope::DEADLINE;
+    let socket = bus::connect(bus::SYSTEM_BUS, deadline).context(format!(
         "cannot connect to the system bus at {}",
-        scope::SYSTEM_BUS_SOCKET
+        bus::SYSTEM_BUS
     ))?;
-    let bus = scope::connect(socket, caller.uid.as_raw())?;
-    let scopes = crate::status::query(&bus)?;
+    let mut conn =
+        Connection::open(socket, Peer::Bus, caller.uid, deadline).map_err(|e| match e {
+            bus::OpenError::Refused(why) => Error::Bus(format!("system bus: {why}")),
+            bus::OpenError::Failed(e) => e,
+        })?;
+    let scopes = crate::status::query(&mut conn);
+    conn.close();
+    let scopes = scopes?;
     if json {
         print!("{}", crate::status::json(&scopes));
     } else {
@@ -335,12 +364,14 @@ fn dry_run(cli: &Cli, profile: &Profile, command: &Command, caller: &Caller) -> 
     }
     let _ = writeln!(
         out,
-        "    {:<40} PIDFDs = ah [pidfd of ssc], or PIDs = au [pid] if systemd answers UnknownProperty or PropertyReadOnly",
+        "    {:<40} PIDs = au [pid of ssc]",
         "(ssc's own process)"
     );
     let _ = writeln!(
         out,
-        "wait for JobRemoved of that job; any result but \"done\" fails"
+        "on {} (or, if it is missing or refuses, {}); wait for JobRemoved of that job; any result but \"done\" fails",
+        bus::SYSTEMD_PRIVATE,
+        bus::SYSTEM_BUS
     );
     if cli.no_tty {
         let _ = writeln!(

@@ -1,6 +1,7 @@
 //! ssc: a set-user-ID launcher that runs a command in a transient systemd scope chosen
 //! by an isolation profile. `launch` holds the privileged flow from top to bottom.
 
+pub mod bus;
 pub mod cli;
 pub mod credentials;
 pub mod environment;
@@ -11,6 +12,8 @@ pub mod launch;
 pub mod namespace;
 pub mod profile;
 pub mod scope;
+pub mod signals;
+pub mod slots;
 pub mod status;
 
 use std::process::ExitCode;

@@ -1,40 +1,47 @@
-//! The transient scope: what ssc asks systemd for, and asking it over D-Bus.
+//! The transient scope: what ssc asks systemd for, and asking it.
 //!
-//! This follows systemd-run --scope (src/run/run.c): subscribe to JobRemoved, call
-//! StartTransientUnit with ssc's own process in the scope (PIDFDs, or PIDs on systemd
-//! older than 255), then wait for that job to finish with result "done".
+//! This follows systemd-run --scope (src/run/run.c) as root: connect to systemd's own
+//! socket, call StartTransientUnit with ssc's own process in the scope, and wait for that
+//! job to finish with result "done". If the private socket is missing or refuses the
+//! connection, the same is asked over the system bus, where ssc must also subscribe to
+//! JobRemoved and check who sent it.
 
 use std::ffi::OsString;
-use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use nix::unistd::{Pid, Uid};
-use zbus::blocking::{Connection, MessageIterator};
-use zbus::message::Type as MessageType;
-use zbus::zvariant::{Fd, OwnedObjectPath, Value};
-use zbus::{MatchRule, Message};
+use zvariant::{OwnedObjectPath, Value};
 
+use crate::bus::{self, Connection, Kind, Message, Peer, ReadError};
 use crate::error::{Error, Result};
 use crate::profile::{BusValue, Profile};
 
-/// The fixed system bus socket. DBUS_SYSTEM_BUS_ADDRESS is never consulted: it belongs to
-/// the caller, and zbus would even run a `unixexec:` address.
-pub const SYSTEM_BUS_SOCKET: &str = "/run/dbus/system_bus_socket";
 pub const SYSTEMD: &str = "org.freedesktop.systemd1";
 pub const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
 pub const MANAGER: &str = "org.freedesktop.systemd1.Manager";
-/// systemd-run's answers that mean "this systemd does not know PIDFDs" (before v255).
-const NO_PIDFDS: [&str; 2] = [
-    "org.freedesktop.DBus.Error.UnknownProperty",
-    "org.freedesktop.DBus.Error.PropertyReadOnly",
+/// Where ssc asks for its scope, in this order. Both paths are fixed; nothing is taken
+/// from the caller's environment.
+pub const SOCKETS: [(&str, Peer); 2] = [
+    (bus::SYSTEMD_PRIVATE, Peer::Systemd),
+    (bus::SYSTEM_BUS, Peer::Bus),
 ];
-pub const JOB_TIMEOUT: Duration = Duration::from_secs(30);
+/// One deadline for the whole conversation with systemd: waiting for a slot, connect,
+/// authentication, the call, its retries and the job. A wave of 200 launches under TCG on
+/// a busy host took systemd tens of seconds to work through, so this is generous; past
+/// it, ssc gives up with 125 rather than wait for ever.
+pub const DEADLINE: Duration = Duration::from_secs(90);
 /// systemd refuses a scope whose slice has a stop job queued: user-UID.slice just after
-/// the user's last unit in it ended. That passes once the stop job has run.
+/// the user's last unit in it ended. That passes once the stop job has run, which under a
+/// storm of launches that start and end can take a while: ssc asks again until the
+/// deadline, 25 ms later and doubling up to a quarter of a second.
 const DESTRUCTIVE: &str = "org.freedesktop.systemd1.TransactionIsDestructive";
-const ATTEMPTS: u32 = 6;
+const RETRY_MAX: Duration = Duration::from_millis(250);
+/// On the bus, only signals from the owner of org.freedesktop.systemd1 (a name only root
+/// can own) are routed to us; each is also checked against the unique name that answered.
+const JOB_REMOVED_RULE: &str = "type='signal',sender='org.freedesktop.systemd1',\
+    path='/org/freedesktop/systemd1',interface='org.freedesktop.systemd1.Manager',\
+    member='JobRemoved'";
 
 /// Everything about the scope that is known before talking to systemd.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,13 +50,6 @@ pub struct Request {
     pub unit: String,
     /// (D-Bus name, value, the setting in systemd syntax) in the order sent.
     pub properties: Vec<(&'static str, BusValue, String)>,
-}
-
-/// How ssc's own process is put into the scope.
-#[derive(Debug)]
-pub enum Placement {
-    PidFd(OwnedFd),
-    Pid(Pid),
 }
 
 impl Request {
@@ -79,6 +79,37 @@ impl Request {
             unit: unit_name(&profile.name, unique),
             properties,
         }
+    }
+
+    /// The StartTransientUnit arguments, with `pid` as the scope's process. PIDs, not
+    /// PIDFDs: systemd before 255 knows only PIDs, and asking twice would cost a round
+    /// trip on every launch there. A pid is safe here because it is ssc's own, and ssc is
+    /// alive and blocked until the job is done: its real uid is root's, so the caller cannot
+    /// signal it, and the signals a terminal sends are blocked or ignored (launch.rs).
+    #[allow(clippy::type_complexity)]
+    pub fn body(
+        &self,
+        pid: Pid,
+    ) -> (
+        &str,
+        &str,
+        Vec<(&str, Value<'_>)>,
+        Vec<(&str, Vec<(&str, Value<'_>)>)>,
+    ) {
+        let mut props: Vec<(&str, Value)> = self
+            .properties
+            .iter()
+            .map(|(name, value, _)| {
+                let v = match value {
+                    BusValue::Str(s) => Value::from(s.as_str()),
+                    BusValue::U32(n) => Value::from(*n),
+                    BusValue::U64(n) => Value::from(*n),
+                };
+                (*name, v)
+            })
+            .collect();
+        props.push(("PIDs", Value::from(vec![pid.as_raw() as u32])));
+        (&self.unit, "fail", props, Vec::new())
     }
 
     /// A refused unit stays loaded until systemd collects it, so a retry needs a new name.
@@ -123,187 +154,196 @@ pub fn unique_suffix() -> Result<String> {
     ))
 }
 
-/// Authenticates on a socket connected to the system bus as `uid`. The bus takes the uid
-/// from SO_PEERCRED, fixed at connect(): a socket connected as root stays root's even
-/// though the handshake runs with the caller's euid.
-pub fn connect(stream: UnixStream, uid: u32) -> Result<Connection> {
-    zbus::blocking::connection::Builder::async_io_unix_stream(stream)
-        .user_id(uid)
-        // Room for the messages that arrive while the JobRemoved thread starts.
-        .max_queued(1024)
-        .method_timeout(JOB_TIMEOUT)
-        .build()
-        .map_err(|e| Error::Bus(format!("system bus: {}", describe(&e))))
+/// How one try on one socket ended.
+#[derive(Debug)]
+pub enum Attempt {
+    /// The socket is missing, refuses connections, or the peer closed it or rejected us
+    /// before authentication finished: nothing was acted on, and the next socket may work.
+    Refused(String),
+    Failed(Error),
 }
 
-/// Starts the scope with this process in it and waits for its job to succeed. On retry
-/// the unit gets a new name, so `req.unit` is the name of the scope that was started.
-pub fn start(
-    bus: &Connection,
+/// Creates the scope with this process in it: over systemd's private socket, or over the
+/// system bus if that is missing or refuses the connection. `connect` makes the socket
+/// connection (as root, in ssc), which then authenticates as `uid`. On retry the unit gets
+/// a new name, so `req.unit` is the name of the scope that was started.
+pub fn create(
+    sockets: &[(&str, Peer)],
+    mut connect: impl FnMut(&str, Instant) -> Result<std::io::Result<UnixStream>>,
+    uid: Uid,
     req: &mut Request,
-    mut placement: Placement,
-    timeout: Duration,
+    deadline: Instant,
 ) -> Result<()> {
-    let fail = |unit: &str, what: String| Error::Bus(format!("cannot create scope {unit}: {what}"));
-    let jobs = subscribe_job_removed(bus).map_err(|e| fail(&req.unit, describe(&e)))?;
-    let mut attempt = 1;
-    let (job, manager) = loop {
-        let result = match start_transient_unit(bus, req, &placement) {
-            Err(zbus::Error::MethodError(name, _, _)) if NO_PIDFDS.contains(&name.as_str()) => {
-                placement = Placement::Pid(Pid::this());
-                start_transient_unit(bus, req, &placement)
-            }
-            other => other,
-        };
-        match result {
-            Err(zbus::Error::MethodError(name, _, _))
-                if name.as_str() == DESTRUCTIVE && attempt < ATTEMPTS =>
+    let mut refused = Vec::new();
+    for &(path, peer) in sockets {
+        let stream = match connect(path, deadline)? {
+            Ok(stream) => stream,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::ConnectionRefused
+                ) =>
             {
-                // 25 ms, doubling: the stop job of an empty slice takes milliseconds.
-                std::thread::sleep(Duration::from_millis(25 << (attempt - 1)));
-                attempt += 1;
-                req.rename()?;
+                refused.push(format!("{path}: {e}"));
+                continue;
             }
-            other => break other.map_err(|e| fail(&req.unit, describe(&e)))?,
+            // A full backlog makes connect() wait until its timeout: the deadline.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock
+                ) =>
+            {
+                return Err(fail(
+                    &req.unit,
+                    format!("{path}: no answer before the deadline"),
+                ))
+            }
+            Err(e) => return Err(fail(&req.unit, format!("cannot connect to {path}: {e}"))),
+        };
+        match start(stream, peer, uid, req, deadline) {
+            Ok(()) => return Ok(()),
+            Err(Attempt::Refused(why)) => refused.push(format!("{path}: {why}")),
+            Err(Attempt::Failed(e)) => return Err(e),
+        }
+    }
+    Err(Error::Bus(format!(
+        "cannot reach systemd: {}",
+        refused.join("; ")
+    )))
+}
+
+fn fail(unit: &str, what: String) -> Error {
+    Error::Bus(format!("cannot create scope {unit}: {what}"))
+}
+
+/// One try on one connected socket. The connection is shut down before this returns,
+/// the moment the job is done: systemd sends every direct connection every signal.
+pub fn start(
+    stream: UnixStream,
+    peer: Peer,
+    uid: Uid,
+    req: &mut Request,
+    deadline: Instant,
+) -> Result<(), Attempt> {
+    let mut conn = Connection::open(stream, peer, uid, deadline).map_err(|e| match e {
+        bus::OpenError::Refused(why) => Attempt::Refused(why),
+        bus::OpenError::Failed(e) => Attempt::Failed(e),
+    })?;
+    let result = converse(&mut conn, req, deadline);
+    conn.close();
+    result
+}
+
+/// A JobRemoved signal: who sent it, the job and its result.
+struct JobRemoved {
+    sender: Option<String>,
+    job: OwnedObjectPath,
+    result: String,
+}
+
+fn converse(conn: &mut Connection, req: &mut Request, deadline: Instant) -> Result<(), Attempt> {
+    let failed = |unit: &str, what: String| Attempt::Failed(fail(unit, what));
+    let add_match = match conn.peer() {
+        // Sent without waiting for its answer: the bus handles a connection's messages in
+        // order, so the match is in place before StartTransientUnit reaches systemd.
+        Peer::Bus => Some(
+            conn.call_no_reply(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "AddMatch",
+                &(JOB_REMOVED_RULE,),
+            )
+            .map_err(Attempt::Failed)?,
+        ),
+        // systemd sends its signals to every direct connection unconditionally.
+        Peer::Systemd => None,
+    };
+    // JobRemoved may arrive before the reply that names the job.
+    let mut seen: Vec<JobRemoved> = Vec::new();
+    let mut pause = Duration::from_millis(25);
+    let (job, manager) = loop {
+        let serial = conn
+            .call_no_reply(
+                Some(SYSTEMD),
+                MANAGER_PATH,
+                MANAGER,
+                "StartTransientUnit",
+                &req.body(Pid::this()),
+            )
+            .map_err(|e| failed(&req.unit, e.to_string()))?;
+        let reply = loop {
+            let msg = next(conn, &req.unit)?;
+            if msg.reply_serial == Some(serial) {
+                break msg;
+            }
+            if msg.kind == Kind::Error
+                && msg.reply_serial.is_some()
+                && msg.reply_serial == add_match
+            {
+                return Err(failed(
+                    &req.unit,
+                    format!("subscribing to JobRemoved: {}", msg.error_text()),
+                ));
+            }
+            seen.extend(job_removed(&msg));
+        };
+        match reply.kind {
+            Kind::MethodReturn => {
+                let (job,): (OwnedObjectPath,) =
+                    reply.body().map_err(|e| failed(&req.unit, e.to_string()))?;
+                break (job, reply.sender);
+            }
+            Kind::Error if reply.error_name.as_deref() == Some(DESTRUCTIVE) => {
+                match bus::remaining(deadline) {
+                    Some(left) if left > pause => std::thread::sleep(pause),
+                    _ => return Err(failed(&req.unit, reply.error_text())),
+                }
+                pause = (pause * 2).min(RETRY_MAX);
+                req.rename().map_err(Attempt::Failed)?;
+            }
+            _ => return Err(failed(&req.unit, reply.error_text())),
         }
     };
-    let fail = |what: String| fail(&req.unit, what);
-    let deadline = Instant::now() + timeout;
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        match jobs.recv_timeout(left) {
-            Ok(Event::AddMatchFailed(e)) => {
-                return Err(fail(format!("subscribing to JobRemoved: {e}")))
-            }
-            Ok(Event::JobRemoved {
-                sender,
-                job: path,
-                result,
-            }) if path == job && sender.is_some() && sender == manager => {
-                return match result.as_str() {
-                    "done" => Ok(()),
-                    other => Err(fail(format!(
-                        "job {} finished with result '{other}'",
-                        job.as_str()
-                    ))),
-                }
-            }
-            Ok(_) => {}
-            Err(_) => {
-                return Err(fail(format!(
-                    "no JobRemoved for {} within {timeout:?}",
-                    job.as_str()
-                )))
-            }
-        }
+    // On the bus anyone may send a JobRemoved; only the manager that answered counts. A
+    // direct connection has no sender names: its only peer is systemd.
+    if conn.peer() == Peer::Bus && manager.is_none() {
+        return Err(failed(&req.unit, "the reply names no sender".into()));
+    }
+    let ours = |s: &JobRemoved| s.job == job && s.sender == manager;
+    let mut found = seen.into_iter().find(|s| ours(s));
+    while found.is_none() {
+        let msg = next(conn, &req.unit)?;
+        found = job_removed(&msg).filter(|s| ours(s));
+    }
+    let result = found.map(|s| s.result).unwrap_or_default();
+    match result.as_str() {
+        "done" => Ok(()),
+        other => Err(failed(
+            &req.unit,
+            format!("job {} finished with result '{other}'", job.as_str()),
+        )),
     }
 }
 
-/// What the subscription thread passes on.
-enum Event {
-    /// A JobRemoved signal: who sent it, the job and its result.
-    JobRemoved {
-        sender: Option<String>,
-        job: OwnedObjectPath,
-        result: String,
-    },
-    /// The bus refused the match rule, so no JobRemoved would ever arrive.
-    AddMatchFailed(String),
+fn next(conn: &mut Connection, unit: &str) -> Result<Message, Attempt> {
+    conn.receive_or_refused().map_err(|e| match e {
+        ReadError::Refused(why) => Attempt::Refused(why),
+        ReadError::Failed(e) => Attempt::Failed(fail(unit, e.to_string())),
+    })
 }
 
-/// Subscribes to JobRemoved(id, job, unit, result) with a match rule that lets the bus route
-/// only signals from the owner of org.freedesktop.systemd1, a name only root can own; `start`
-/// also checks each against the unique name that answered its call. AddMatch is sent without
-/// waiting for its answer, which saves a round trip: the bus handles a connection's messages
-/// in order, so the match is in place before StartTransientUnit arrives. A thread drains the
-/// messages because the blocking iterator has no timeout of its own.
-fn subscribe_job_removed(bus: &Connection) -> zbus::Result<mpsc::Receiver<Event>> {
-    let rule = MatchRule::builder()
-        .msg_type(MessageType::Signal)
-        .sender(SYSTEMD)?
-        .path(MANAGER_PATH)?
-        .interface(MANAGER)?
-        .member("JobRemoved")?
-        .build();
-    // Everything that arrives from now on, so nothing is missed before AddMatch's answer.
-    let incoming = MessageIterator::from(bus);
-    let add_match = Message::method_call("/org/freedesktop/DBus", "AddMatch")?
-        .destination("org.freedesktop.DBus")?
-        .interface("org.freedesktop.DBus")?
-        .build(&(rule.to_string(),))?;
-    let add_match_serial = add_match.primary_header().serial_num();
-    bus.send(&add_match)?;
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for msg in incoming.flatten() {
-            let event = match msg.message_type() {
-                MessageType::Error if msg.header().reply_serial() == Some(add_match_serial) => {
-                    Event::AddMatchFailed(describe(&zbus::Error::from(msg)))
-                }
-                MessageType::Signal if rule.matches(&msg).unwrap_or(false) => {
-                    let sender = msg.header().sender().map(|s| s.to_string());
-                    match msg
-                        .body()
-                        .deserialize::<(u32, OwnedObjectPath, String, String)>()
-                    {
-                        Ok((_, job, _, result)) => Event::JobRemoved {
-                            sender,
-                            job,
-                            result,
-                        },
-                        Err(_) => continue,
-                    }
-                }
-                _ => continue,
-            };
-            if tx.send(event).is_err() {
-                break;
-            }
-        }
-    });
-    Ok(rx)
-}
-
-/// The job, and the unique bus name of the manager that answered.
-fn start_transient_unit(
-    bus: &Connection,
-    req: &Request,
-    placement: &Placement,
-) -> zbus::Result<(OwnedObjectPath, Option<String>)> {
-    let mut props: Vec<(&str, Value)> = req
-        .properties
-        .iter()
-        .map(|(name, value, _)| {
-            let v = match value {
-                BusValue::Str(s) => Value::from(s.as_str()),
-                BusValue::U32(n) => Value::from(*n),
-                BusValue::U64(n) => Value::from(*n),
-            };
-            (*name, v)
-        })
-        .collect();
-    props.push(match placement {
-        Placement::PidFd(fd) => ("PIDFDs", Value::from(vec![Fd::from(fd.as_fd())])),
-        Placement::Pid(pid) => ("PIDs", Value::from(vec![pid.as_raw() as u32])),
-    });
-    let aux: Vec<(&str, Vec<(&str, Value)>)> = Vec::new();
-    let reply = bus.call_method(
-        Some(SYSTEMD),
-        MANAGER_PATH,
-        Some(MANAGER),
-        "StartTransientUnit",
-        &(req.unit.as_str(), "fail", props, aux),
-    )?;
-    let manager = reply.header().sender().map(|s| s.to_string());
-    Ok((reply.body().deserialize()?, manager))
-}
-
-fn describe(e: &zbus::Error) -> String {
-    match e {
-        zbus::Error::MethodError(name, Some(msg), _) => format!("{}: {msg}", name.as_str()),
-        zbus::Error::MethodError(name, None, _) => name.as_str().to_string(),
-        other => other.to_string(),
+fn job_removed(msg: &Message) -> Option<JobRemoved> {
+    if !msg.is_signal(MANAGER_PATH, MANAGER, "JobRemoved") {
+        return None;
     }
+    let (_, job, _, result): (u32, OwnedObjectPath, String, String) = msg.body().ok()?;
+    Some(JobRemoved {
+        sender: msg.sender.clone(),
+        job,
+        result,
+    })
 }
 
 /// The scope ssc's process is now in, from /proc/self/cgroup (cgroup v2's "0::" line).

@@ -4,9 +4,9 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use nix::unistd::{Uid, User};
-use zbus::blocking::Connection;
-use zbus::zvariant::{OwnedObjectPath, OwnedValue};
+use zvariant::{OwnedObjectPath, OwnedValue};
 
+use crate::bus::{Connection, Kind};
 use crate::error::{Error, Result};
 use crate::scope::{MANAGER, MANAGER_PATH, SYSTEMD};
 
@@ -38,34 +38,33 @@ type Unit = (
     OwnedObjectPath,
 );
 
-pub fn query(bus: &Connection) -> Result<Vec<ScopeStatus>> {
-    let fail = |e: zbus::Error| Error::Bus(format!("reading ssc scopes from systemd: {e}"));
-    let units: Vec<Unit> = bus
-        .call_method(
-            Some(SYSTEMD),
-            MANAGER_PATH,
-            Some(MANAGER),
-            "ListUnitsByPatterns",
-            &(vec!["active"], vec!["ssc-*.scope"]),
-        )
-        .map_err(fail)?
-        .body()
-        .deserialize()
-        .map_err(fail)?;
+pub fn query(bus: &mut Connection) -> Result<Vec<ScopeStatus>> {
+    let fail = |e: String| Error::Bus(format!("reading ssc scopes from systemd: {e}"));
+    let reply = bus.call(
+        Some(SYSTEMD),
+        MANAGER_PATH,
+        MANAGER,
+        "ListUnitsByPatterns",
+        &(vec!["active"], vec!["ssc-*.scope"]),
+    )?;
+    if reply.kind == Kind::Error {
+        return Err(fail(reply.error_text()));
+    }
+    let (units,): (Vec<Unit>,) = reply.body()?;
     let mut scopes = Vec::new();
     for (unit, description, _, _, _, _, path, _, _, _) in units {
-        let props: HashMap<String, OwnedValue> = match bus.call_method(
+        let reply = bus.call(
             Some(SYSTEMD),
             path.as_str(),
-            Some("org.freedesktop.DBus.Properties"),
+            "org.freedesktop.DBus.Properties",
             "GetAll",
             &("org.freedesktop.systemd1.Scope",),
-        ) {
-            Ok(reply) => reply.body().deserialize().map_err(fail)?,
-            // Gone between the two calls.
-            Err(zbus::Error::MethodError(..)) => continue,
-            Err(e) => return Err(fail(e)),
-        };
+        )?;
+        // An error: the unit is gone between the two calls.
+        if reply.kind == Kind::Error {
+            continue;
+        }
+        let (props,): (HashMap<String, OwnedValue>,) = reply.body()?;
         scopes.push(from_properties(&unit, &description, &props));
     }
     scopes.sort_by(|a, b| a.unit.cmp(&b.unit));

@@ -4,8 +4,9 @@ set -euo pipefail
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
-have qemu-system-x86_64 || need+=(qemu-system-x86)
-have qemu-img || need+=(qemu-utils)
+# Together: a machine may ship a newer qemu-utils (a backport) that Debian's
+# qemu-system-x86 conflicts with, and installing one alone would remove the other.
+have qemu-system-x86_64 && have qemu-img || need+=(qemu-system-x86 qemu-utils)
 have mmdebstrap || need+=(mmdebstrap)
 have mkfs.ext4 || need+=(e2fsprogs)
 have dbus-daemon || need+=(dbus-daemon)
@@ -26,4 +27,8 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 echo "install-deps: installing ${need[*]}" >&2
 apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    --allow-downgrades "${need[@]}" >/dev/null
+for tool in qemu-system-x86_64 qemu-img mmdebstrap dbus-daemon shellcheck rpmbuild groff zsh fish; do
+    have "$tool" || { echo "install-deps: $tool is still missing after installing ${need[*]}" >&2; exit 1; }
+done

@@ -80,7 +80,7 @@ IMAGE_SIZE=3G
 # Packages on top of --variant=minbase.  Edit freely: the cache key covers
 # this file, so the image is rebuilt on the next run.
 PACKAGES=(
-    systemd systemd-sysv dbus udev libpam-systemd
+    systemd systemd-sysv dbus dbus-user-session udev libpam-systemd
     linux-image-amd64 initramfs-tools kmod
     sudo passwd login procps util-linux bsdutils psmisc
     coreutils findutils grep gawk iproute2

@@ -147,7 +147,7 @@ fn extra_sections() -> Roff {
         &mut r,
         vec![bold("125")],
         "ssc itself failed and the command did not run: bad usage, an unknown or refused \
-         profile, no system bus, a D-Bus error or failed systemd job, a failed privilege \
+         profile, systemd unreachable, a D-Bus error or failed systemd job, a failed privilege \
          check, ssc not installed set-user-ID root, or an empty argument list.",
     );
     tagged(
@@ -176,7 +176,9 @@ fn extra_sections() -> Roff {
         bold("TMPDIR"),
         roman("), and the caller's "),
         bold("PATH"),
-        roman(" is used to find it. ssc itself trusts none of it: it always connects to "),
+        roman(" is used to find it. ssc itself trusts none of it: it connects only to "),
+        italic("/run/systemd/private"),
+        roman(" or "),
         italic("/run/dbus/system_bus_socket"),
         roman(" and ignores "),
         bold("DBUS_SYSTEM_BUS_ADDRESS"),
@@ -202,8 +204,18 @@ fn extra_sections() -> Roff {
     );
     tagged(
         &mut r,
+        vec![italic("/run/systemd/private")],
+        "The system manager's own socket, through which ssc asks for the scope.",
+    );
+    tagged(
+        &mut r,
         vec![italic("/run/dbus/system_bus_socket")],
-        "The system bus, through which ssc asks the system manager for the scope.",
+        "The system bus, used instead if the manager's socket is missing or refuses.",
+    );
+    tagged(
+        &mut r,
+        vec![italic("/run/ssc/")],
+        "Root's launch slots: at most 16 launches of one user talk to the manager at once.",
     );
 
     r.control("SH", ["SEE ALSO"]);

@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# The root connection to systemd: the caller cannot stop ssc while it holds it, cannot
+# make it hang through her rlimits or a tiny TasksMax, and can hold at most 16 of them.
+
+D=/etc/ssc/profiles.d
+mkdir -p $D && chmod 755 /etc/ssc $D
+
+# NPROC: ssc starts no thread, so a limit the caller chose cannot make it spin.
+out=$(as_user 'timeout 120 prlimit --nproc=1 ssc -p relaxed -- echo ran 2>&1; echo "rc=$?"')
+if [[ $out != *rc=124* ]]; then pass "prlimit --nproc=1: ssc does not hang"
+else fail "prlimit --nproc=1: ssc does not hang" "$out"; fi
+if grep -qx ran <<<"$out" || grep -q '^ssc: ' <<<"$out"; then
+    pass "prlimit --nproc=1: the command runs or ssc says why ($(tr '\n' ' ' <<<"$out"))"
+else
+    fail "prlimit --nproc=1: the command runs or ssc says why" "$out"
+fi
+printf '[Profile]\nTasksMax=4\n' >$D/tasks4.conf && chmod 644 $D/tasks4.conf
+out=$(as_user 'timeout 120 ssc -p tasks4 -- sh -c "echo ran; cat /sys/fs/cgroup\$(cut -d: -f3 /proc/self/cgroup)/pids.max" 2>&1; echo "rc=$?"')
+check_eq "TasksMax=4: the command runs in its scope" $'ran\n4\nrc=0' "$out"
+out=$(as_user 'timeout 120 ssc --no-tty -p tasks4 -- true 2>&1; echo "rc=$?"')
+check_eq "TasksMax=4, detached: started" "rc=0" "$out"
+rm -f $D/tasks4.conf
+
+# SIGSTOP at random moments. ssc's real uid is root's from its first steps, so the caller
+# cannot stop it; root watches for an ssc that is stopped while it holds a socket.
+rm -f /run/ssc-test/held /run/ssc-test/launches
+as_user 'for i in $(seq 40); do ssc -p relaxed -- true && echo ok; done' >/run/ssc-test/launches 2>&1 &
+launcher=$!
+as_user 'while :; do for p in $(pgrep -x ssc); do
+    kill -STOP "$p" 2>/dev/null && { echo "stopped $p"; kill -CONT "$p"; }; done; done' >/run/ssc-test/stopper 2>&1 &
+stopper=$!
+samples=0
+while kill -0 $launcher 2>/dev/null; do
+    for p in $(pgrep -x ssc); do
+        state=$(awk '/^State:/ {print $2}' /proc/"$p"/status 2>/dev/null)
+        if [[ $state == T ]] && find /proc/"$p"/fd -lname 'socket:*' 2>/dev/null | grep -q .; then
+            echo "$p" >>/run/ssc-test/held
+        fi
+        samples=$((samples + 1))
+    done
+    sleep 0.01
+done
+kill $stopper 2>/dev/null; pkill -u alice -f 'pgrep -x ssc' 2>/dev/null; wait $stopper 2>/dev/null
+check_eq "SIGSTOP loop: all 40 launches finished" 40 "$(grep -c '^ok$' /run/ssc-test/launches)"
+check_eq "SIGSTOP loop: no ssc was stopped while it held a socket ($samples samples)" "" \
+    "$(cat /run/ssc-test/held 2>/dev/null)"
+echo "    | stops that landed before ssc took real uid 0: $(grep -c '^stopped' /run/ssc-test/stopper)"
+
+# Slots: with all 16 of alice's taken (root holds them here for 3 s, as 16 frozen launches
+# would), her next launch waits for one; bob's launches are not affected.
+getent passwd bob >/dev/null || useradd --create-home --uid 1001 --user-group bob
+as_user 'ssc -p relaxed -- true'
+check_eq "/run/ssc is root's, mode 700" "700 root" "$(stat -c '%a %U' /run/ssc 2>&1)"
+for i in $(seq 0 15); do flock "/run/ssc/1000.$i" sleep 3 & done
+sleep 0.5
+start=$(date +%s%N)
+SSC_TEST_USER=bob as_user 'ssc -p relaxed -- true'
+bob_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+if (( bob_ms < 2000 )); then pass "bob's launch is not held up by alice's slots (${bob_ms} ms)"
+else fail "bob's launch is not held up by alice's slots" "took ${bob_ms} ms"; fi
+out=$(as_user 'ssc -p relaxed -- echo ran 2>&1')
+alice_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check_eq "alice's launch ran once a slot was free" ran "$out"
+if (( alice_ms >= 2000 )); then pass "alice's launch waited for a slot (${alice_ms} ms)"
+else fail "alice's launch waited for a slot" "took ${alice_ms} ms"; fi
+wait
+userdel -r bob 2>/dev/null || true
