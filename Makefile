@@ -79,6 +79,7 @@ install: files
 	$(INSTALL) -m 0644 $(GEN)/ssc.fish $(DESTDIR)$(fishcompdir)/ssc.fish
 	$(if $(DESKTOP_FILES),$(INSTALL) -m 0644 $(DESKTOP_FILES) $(DESTDIR)$(applicationsdir)/)
 	$(INSTALL) -m 0644 $(EXAMPLES) $(DESTDIR)$(docdir)/examples/
+	$(INSTALL) -m 0644 packaging/dbus/deny-attach-processes.conf $(DESTDIR)$(docdir)/
 	@if [ "$$(id -u)" != 0 ]; then \
 		echo "note: not root, so $(DESTDIR)$(bindir)/ssc is owned by $$(id -un), not root:root; it works only once root owns it" >&2; \
 	fi
@@ -89,7 +90,8 @@ uninstall:
 		$(DESTDIR)$(bashcompdir)/ssc $(DESTDIR)$(zshcompdir)/_ssc \
 		$(DESTDIR)$(fishcompdir)/ssc.fish \
 		$(addprefix $(DESTDIR)$(applicationsdir)/,$(notdir $(DESKTOP_FILES))) \
-		$(addprefix $(DESTDIR)$(docdir)/examples/,$(notdir $(EXAMPLES)))
+		$(addprefix $(DESTDIR)$(docdir)/examples/,$(notdir $(EXAMPLES))) \
+		$(DESTDIR)$(docdir)/deny-attach-processes.conf
 	-rmdir $(DESTDIR)$(docdir)/examples $(DESTDIR)$(docdir) 2>/dev/null
 
 # The one command that runs everything; .ci/run calls it.

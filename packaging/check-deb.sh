@@ -47,6 +47,7 @@ if [[ ${#examples[@]} -ge 2 ]]; then ok "at least two example profiles"; else ba
 for f in "${examples[@]}"; do
     check_eq "example ${f##*/} is a doc" "-rw-r--r-- root/root" "$(entry "/usr/share/doc/ssc/examples/${f##*/}")"
 done
+check_eq "the D-Bus policy is a doc, not installed" "-rw-r--r-- root/root" "$(entry /usr/share/doc/ssc/deny-attach-processes.conf)"
 check_eq "nothing under /etc" "" "$(awk '$3 ~ /^\/etc\// && $3 != "/etc/"' <<<"$entries")"
 check_eq "no uncompressed man page" "" "$(awk '$3 ~ /^\/usr\/share\/man\/.*[^z\/]$/' <<<"$entries")"
 

@@ -32,6 +32,7 @@ pub const SYSTEMD_PRIVATE: &str = "/run/systemd/private";
 /// the caller (zbus would even run a `unixexec:` address).
 pub const SYSTEM_BUS: &str = "/run/dbus/system_bus_socket";
 
+const DEADLINE: &str = "no answer before the deadline";
 /// Far above anything systemd or the bus sends ssc; a larger message is an error.
 const MAX_MESSAGE: usize = 16 << 20;
 
@@ -143,11 +144,34 @@ impl Connection {
         member: &str,
         body: &B,
     ) -> Result<u32> {
+        self.send(destination, path, interface, member, body)
+            .map_err(|e| match e {
+                ReadError::Refused(why) => Error::Bus(why),
+                ReadError::Failed(e) => e,
+            })
+    }
+
+    /// `call_no_reply`, telling apart a peer that closed the socket before authentication
+    /// finished: nothing sent was acted on.
+    pub fn send<B: Serialize + Type>(
+        &mut self,
+        destination: Option<&str>,
+        path: &str,
+        interface: &str,
+        member: &str,
+        body: &B,
+    ) -> Result<u32, ReadError> {
         self.serial += 1;
-        let bytes = method_call(self.serial, destination, path, interface, member, body)?;
-        self.write_all(&bytes)
-            .map_err(|e| Error::Bus(format!("sending {member}: {}", e.text())))?;
-        Ok(self.serial)
+        let bytes = method_call(self.serial, destination, path, interface, member, body)
+            .map_err(ReadError::Failed)?;
+        match self.write_all(&bytes) {
+            Ok(()) => Ok(self.serial),
+            Err(e) if !self.authenticated && e.is_refusal() => Err(ReadError::Refused(e.text())),
+            Err(e) => Err(ReadError::Failed(Error::Bus(format!(
+                "sending {member}: {}",
+                e.text()
+            )))),
+        }
     }
 
     /// Sends a method call and waits for its reply, dropping anything else that arrives.
@@ -175,6 +199,18 @@ impl Connection {
             ReadError::Refused(what) => Error::Bus(what),
             ReadError::Failed(e) => e,
         })
+    }
+
+    /// The next message that arrives before `until` (at the latest the deadline), or None.
+    pub fn receive_until(&mut self, until: Instant) -> Result<Option<Message>, ReadError> {
+        let deadline = self.deadline;
+        self.deadline = until.min(deadline);
+        let msg = self.receive_or_refused();
+        self.deadline = deadline;
+        match msg {
+            Err(ReadError::Failed(Error::Bus(e))) if e == DEADLINE && until < deadline => Ok(None),
+            other => other.map(Some),
+        }
     }
 
     /// Like `receive`, but tells a refused connection apart: the peer closed the socket
@@ -301,7 +337,7 @@ impl IoError {
     fn text(&self) -> String {
         match self {
             IoError::Closed => "the connection was closed".into(),
-            IoError::Deadline => "no answer before the deadline".into(),
+            IoError::Deadline => DEADLINE.into(),
             IoError::Io(e) => e.to_string(),
         }
     }
@@ -473,8 +509,9 @@ impl Message {
     }
 }
 
-/// Encodes a method call, little-endian, with the header fields D-Bus requires.
-fn method_call<B: Serialize + Type>(
+/// Encodes a method call, little-endian, with the header fields D-Bus requires. Public
+/// for the fuzz targets, which check it against the decoder.
+pub fn method_call<B: Serialize + Type>(
     serial: u32,
     destination: Option<&str>,
     path: &str,

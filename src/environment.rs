@@ -46,6 +46,14 @@ impl Environment {
     }
 }
 
+/// Empties this process's own environment (the copy from /proc/self/environ is what the
+/// command gets). ssc is single-threaded here, so nothing reads it concurrently.
+pub fn clear_process_environment() {
+    for (key, _) in std::env::vars_os() {
+        std::env::remove_var(key);
+    }
+}
+
 /// Turns arguments into the C strings execve takes. An argument cannot contain NUL: the
 /// kernel split argv on it.
 pub fn to_cstrings(args: &[OsString]) -> Vec<CString> {

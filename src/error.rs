@@ -59,6 +59,17 @@ impl Error {
     }
 }
 
+/// Prints `ssc: LINE` to stderr. A stderr that cannot be written to must not turn the
+/// error's exit status into an abort.
+pub fn print(e: &Error) {
+    print_line(&e.one_line());
+}
+
+pub fn print_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "ssc: {line}");
+}
+
 /// Attaches what was being done to a failed system call.
 pub trait Context<T> {
     fn context(self, what: impl fmt::Display) -> Result<T, Error>;

@@ -19,9 +19,11 @@ const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
 
 /// A set-user-ID program started with fd 0, 1 or 2 closed would hand that number to the
 /// next file it opens, and later write errors into it. Fill the gaps with /dev/null.
+/// (glibc already does this for a set-user-ID program; this holds without it.) Asks
+/// /proc with stat(), which opens no fd of its own.
 pub fn ensure_std_fds() -> Result<()> {
     for fd in 0..3 {
-        if fcntl(borrow(fd), FcntlArg::F_GETFD) == Err(Errno::EBADF) {
+        if std::fs::symlink_metadata(format!("/proc/self/fd/{fd}")).is_err() {
             let null = open("/dev/null", OFlag::O_RDWR, Mode::empty()).context("/dev/null")?;
             if null.as_raw_fd() != fd {
                 return Err(Error::Privilege(format!("could not fill closed fd {fd}")));
@@ -54,21 +56,17 @@ pub fn open_fds() -> Result<BTreeSet<RawFd>> {
     Ok(fds)
 }
 
-/// Marks close-on-exec every fd that was not open at startup, whatever opened it.
+/// Marks close-on-exec every fd that was not open at startup, whatever opened it. Must
+/// run with one thread (launch.rs checks), so that nothing opens or closes fds meanwhile.
 pub fn close_on_exec_all_but(inherited: &BTreeSet<RawFd>) -> Result<()> {
-    for fd in open_fds()?.difference(inherited) {
-        match fcntl(borrow(*fd), FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)) {
-            Ok(_) | Err(Errno::EBADF) => {}
-            Err(e) => return Err(e).context(format!("fd {fd}")),
-        }
+    for &fd in open_fds()?.difference(inherited) {
+        // SAFETY: `fd` was listed in /proc/self/fd just now, its directory fd excluded,
+        // and this is the only thread: it is open for the whole of this borrow, which
+        // ends with the fcntl() call.
+        let borrowed = unsafe { BorrowedFd::borrow_raw(fd) };
+        fcntl(borrowed, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC)).context(format!("fd {fd}"))?;
     }
     Ok(())
-}
-
-fn borrow(fd: RawFd) -> BorrowedFd<'static> {
-    // SAFETY: only passed to fcntl(), which reports EBADF for a closed fd rather than
-    // touching anything; the borrow never outlives that call.
-    unsafe { BorrowedFd::borrow_raw(fd) }
 }
 
 /// execvp() with the caller's PATH (glibc's execvp would use ssc's own). Returns only on

@@ -14,18 +14,21 @@
 
 use std::convert::Infallible;
 use std::ffi::OsString;
+use std::fs::File;
 use std::io::{Read, Write};
-use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
+use nix::sys::wait::WaitStatus;
 use nix::unistd::{geteuid, isatty, sysconf, SysconfVar, Uid, User};
 
 use crate::bus::{self, Connection, Peer};
 use crate::cli::{self, Cli, Parsed};
+use crate::config;
 use crate::credentials::{self, Caller};
 use crate::environment::{self, Environment};
 use crate::error::{Context, Error, Result, EXIT_SSC};
@@ -49,8 +52,10 @@ pub fn run() -> Result<u8> {
     exec::ensure_std_fds()?;
     let setuid_root = geteuid().is_root();
     let inherited_fds = exec::open_fds()?;
-    // Only root can read a set-user-ID process's environ.
+    // Only root can read a set-user-ID process's environ. Then the process environment
+    // goes: nothing ssc runs (NSS modules included) may act on the caller's variables.
     let env = Environment::from_proc()?;
+    environment::clear_process_environment();
     let caller = Caller::from_process()?;
     if setuid_root {
         credentials::become_caller_keeping_root(&caller)?;
@@ -71,10 +76,7 @@ pub fn run() -> Result<u8> {
     }
     let cli = match cli::parse(args)? {
         Parsed::Run(cli) => cli,
-        Parsed::Info(text) => {
-            print!("{text}");
-            return Ok(0);
-        }
+        Parsed::Info(text) => return output(&text),
     };
     // Only a launch needs root again; everything else gives it up for good first.
     if !cli.launches() && setuid_root && !caller.uid.is_root() {
@@ -89,9 +91,9 @@ pub fn run() -> Result<u8> {
     }
     let profile = profile::load(&cli.profile, cpus)?;
     let command = resolve_command(cli.command.clone(), &caller)?;
+    check_origin(&profile, cpus)?;
     if cli.dry_run {
-        print!("{}", dry_run(&cli, &profile, &command, &caller));
-        return Ok(0);
+        return output(&dry_run(&cli, &profile, &command, &caller));
     }
     if caller.uid.is_root() {
         return Err(Error::Privilege(
@@ -101,6 +103,13 @@ pub fn run() -> Result<u8> {
     if !setuid_root {
         return Err(not_installed());
     }
+    let max = config::load()?.max_scopes_per_user;
+    if config::scopes_of(caller.uid)? >= max {
+        return Err(Error::Usage(format!(
+            "uid {} already has {max} ssc scopes, the most allowed (MaxScopesPerUser in /etc/ssc/ssc.conf)",
+            caller.uid
+        )));
+    }
 
     if !cli.no_tty {
         let Err(e) = launch(&caller, &env, &profile, &command, &inherited_fds, false);
@@ -108,9 +117,9 @@ pub fn run() -> Result<u8> {
     }
     match detach(&caller)? {
         Detached::Parent(code) => Ok(code),
-        Detached::Child(report) => {
+        Detached::Child => {
             let Err(e) = launch(&caller, &env, &profile, &command, &inherited_fds, true);
-            report_to_parent(report, &e);
+            report_to_parent(e.exit_code(), &e.one_line());
             std::process::exit(i32::from(e.exit_code()));
         }
     }
@@ -175,6 +184,7 @@ fn launch(
         credentials::as_root(caller, namespace::unshare_mounts)?;
         let plan = Plan::prepare(env.get("XAUTHORITY"))?;
         credentials::as_root(caller, || plan.build(caller))?;
+        namespace::reenter_cwd()?;
     }
 
     single_threaded("closing ssc's fds")?;
@@ -190,6 +200,9 @@ fn launch(
     }
     signals::restore_sigpipe()?;
     let argv = environment::to_cstrings(&command.argv);
+    if detached {
+        report_about_to_exec()?;
+    }
     Err(exec::execvp(&command.program, &argv, env))
 }
 
@@ -208,12 +221,17 @@ fn single_threaded(step: &str) -> Result<()> {
 
 enum Detached {
     Parent(u8),
-    Child(OwnedFd),
+    Child,
 }
 
+/// The detached child's end of the report pipe; also used by the panic hook.
+static REPORT: OnceLock<File> = OnceLock::new();
+/// Written just before exec. Without it, end of file means the child died on the way.
+const ABOUT_TO_EXEC: u8 = 0;
+
 /// Forks for --no-tty. The parent drops root for good and waits on a close-on-exec pipe:
-/// end of file means the child's exec succeeded; otherwise the child sends its exit
-/// status and error line.
+/// the "about to exec" mark followed by end of file means the exec succeeded; otherwise
+/// the child sends its exit status and error line, or dies, and the parent says how.
 fn detach(caller: &Caller) -> Result<Detached> {
     let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC).context("pipe")?;
     single_threaded("fork")?;
@@ -222,7 +240,8 @@ fn detach(caller: &Caller) -> Result<Detached> {
     match unsafe { nix::unistd::fork() }.context("fork")? {
         nix::unistd::ForkResult::Child => {
             drop(read_end);
-            Ok(Detached::Child(write_end))
+            let _ = REPORT.set(File::from(write_end));
+            Ok(Detached::Child)
         }
         nix::unistd::ForkResult::Parent { child } => {
             drop(write_end);
@@ -232,25 +251,108 @@ fn detach(caller: &Caller) -> Result<Detached> {
                 return Err(e);
             }
             let mut report = Vec::new();
-            std::fs::File::from(read_end)
+            File::from(read_end)
                 .read_to_end(&mut report)
                 .context("reading the detached child's status")?;
-            let Some((&code, message)) = report.split_first() else {
-                return Ok(Detached::Parent(0));
+            let (marked, rest) = match report.split_first() {
+                Some((&ABOUT_TO_EXEC, rest)) => (true, rest),
+                _ => (false, &report[..]),
             };
-            let _ = nix::sys::wait::waitpid(child, None);
+            if let Some((&code, message)) = rest.split_first() {
+                let _ = nix::sys::wait::waitpid(child, None);
+                return Err(Error::Detached(
+                    code,
+                    String::from_utf8_lossy(message).into_owned(),
+                ));
+            }
+            if marked {
+                return Ok(Detached::Parent(0));
+            }
+            let how = match nix::sys::wait::waitpid(child, None) {
+                Ok(WaitStatus::Exited(_, n)) => format!("exited with status {n}"),
+                Ok(WaitStatus::Signaled(_, sig, _)) => format!("was killed by {sig}"),
+                Ok(other) => format!("ended: {other:?}"),
+                Err(e) => format!("could not be waited for: {e}"),
+            };
             Err(Error::Detached(
-                code,
-                String::from_utf8_lossy(message).into_owned(),
+                EXIT_SSC,
+                format!("the detached launch {how} before it could start the command"),
             ))
         }
     }
 }
 
-fn report_to_parent(report: OwnedFd, e: &Error) {
-    let mut msg = vec![e.exit_code()];
-    msg.extend_from_slice(e.one_line().as_bytes());
-    let _ = std::fs::File::from(report).write_all(&msg);
+fn report_about_to_exec() -> Result<()> {
+    let report = REPORT
+        .get()
+        .ok_or_else(|| Error::Privilege("no report pipe".into()))?;
+    (&*report)
+        .write_all(&[ABOUT_TO_EXEC])
+        .context("reporting to the detached parent")
+}
+
+/// Sends the exit status and error line to a waiting detached parent, if there is one.
+pub(crate) fn report_to_parent(code: u8, line: &str) {
+    if let Some(report) = REPORT.get() {
+        let mut msg = vec![code];
+        msg.extend_from_slice(line.as_bytes());
+        let _ = (&*report).write_all(&msg);
+    }
+}
+
+/// Prints to stdout. A reader that went away (`ssc --list-profiles | head -1`) is not an
+/// error, as in ripgrep and sudo-rs.
+fn output(text: &str) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(e).context("writing to standard output"),
+    }
+}
+
+/// A launch from inside an ssc scope may not loosen any limit of that scope: otherwise a
+/// command under a tight profile could start itself again under a looser one.
+fn check_origin(profile: &Profile, cpus: u64) -> Result<()> {
+    let Some(origin) = scope::origin_profile()? else {
+        return Ok(());
+    };
+    let origin = profile::load(&origin, cpus).map_err(|e| {
+        Error::Profile(format!(
+            "this runs in a scope of profile '{origin}', which cannot be checked: {}",
+            e.one_line()
+        ))
+    })?;
+    match profile.loosens(&origin, physical_memory()?, system_tasks()?) {
+        None => Ok(()),
+        Some(why) => Err(Error::Profile(format!(
+            "refusing profile '{}' inside a scope of profile '{}': {why}",
+            profile.name, origin.name
+        ))),
+    }
+}
+
+/// MemTotal, the base of systemd's memory percentages.
+fn physical_memory() -> Result<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").context("/proc/meminfo")?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|kib| kib * 1024)
+        .ok_or_else(|| Error::Usage("/proc/meminfo: no MemTotal".into()))
+}
+
+/// The base of systemd's TasksMax percentages: the smaller of pid_max and threads-max.
+fn system_tasks() -> Result<u64> {
+    let read = |path: &str| -> Result<u64> {
+        std::fs::read_to_string(path)
+            .context(path)?
+            .trim()
+            .parse()
+            .map_err(|_| Error::Usage(format!("{path}: not a number")))
+    };
+    Ok(read("/proc/sys/kernel/pid_max")?.min(read("/proc/sys/kernel/threads-max")?))
 }
 
 /// The caller's login shell from the password database, not $SHELL, which the caller
@@ -323,30 +425,38 @@ fn status(caller: &Caller, json: bool) -> Result<u8> {
     conn.close();
     let scopes = scopes?;
     if json {
-        print!("{}", crate::status::json(&scopes));
+        output(&crate::status::json(&scopes))
     } else {
-        print!("{}", crate::status::text(&scopes));
+        output(&crate::status::text(&scopes))
     }
-    Ok(0)
 }
 
 fn list_profiles(cpus: u64) -> Result<u8> {
+    use std::fmt::Write as _;
     let mut status = 0;
+    let mut text = String::new();
     for loaded in profile::load_all(cpus)? {
         match loaded {
             Ok(p) => {
-                println!("{} ({})", p.name, p.source);
+                let _ = writeln!(text, "{} ({})", p.name, p.source);
                 for s in &p.settings {
-                    println!("    {s}");
+                    let _ = writeln!(text, "    {s}");
+                }
+                if p.private_tmp()
+                    && !p
+                        .settings
+                        .contains(&profile::Setting::NoNewPrivileges(true))
+                {
+                    let _ = writeln!(text, "    NoNewPrivileges=yes (implied by PrivateTmp=yes)");
                 }
             }
             Err(e) => {
-                eprintln!("ssc: {}", e.one_line());
+                crate::error::print(&e);
                 status = EXIT_SSC;
             }
         }
     }
-    Ok(status)
+    Ok(output(&text)?.max(status))
 }
 
 fn dry_run(cli: &Cli, profile: &Profile, command: &Command, caller: &Caller) -> String {

@@ -3,7 +3,9 @@
 
 pub mod bus;
 pub mod cli;
+pub mod config;
 pub mod credentials;
+pub mod display;
 pub mod environment;
 pub mod error;
 pub mod exec;
@@ -22,16 +24,15 @@ use std::process::ExitCode;
 pub fn main() -> ExitCode {
     // A bug must fail closed like any other error: one line and 125, not an abort.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!(
-            "ssc: internal error: {}",
-            info.to_string().replace('\n', " ")
-        );
+        let line = format!("internal error: {}", info.to_string().replace('\n', " "));
+        error::print_line(&line);
+        launch::report_to_parent(error::EXIT_SSC, &line);
         std::process::exit(i32::from(error::EXIT_SSC));
     }));
     match launch::run() {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("ssc: {}", e.one_line());
+            error::print(&e);
             ExitCode::from(e.exit_code())
         }
     }

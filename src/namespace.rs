@@ -17,6 +17,7 @@ use nix::fcntl::{open, openat, OFlag};
 use nix::mount::{mount, MsFlags};
 use nix::sched::{unshare, CloneFlags};
 use nix::sys::stat::{fstat, mkdirat, Mode, SFlag};
+use nix::sys::statvfs::{fstatvfs, FsFlags};
 use nix::unistd::{fchownat, FchownatFlags};
 
 use crate::credentials::Caller;
@@ -38,7 +39,10 @@ impl Plan {
     pub fn prepare(xauthority: Option<&OsStr>) -> Result<Plan> {
         let dir_flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let x11 = match open(X11_DIR, dir_flags, Mode::empty()) {
-            Ok(fd) => Some(fd),
+            // Only the system's own: a directory another user made in the shared /tmp
+            // would hand the caller's X connections, and her cookie, to that user.
+            Ok(fd) if fstat(&fd).context(X11_DIR)?.st_uid == 0 => Some(fd),
+            Ok(_) => None,
             Err(Errno::ENOENT) | Err(Errno::ENOTDIR) | Err(Errno::ELOOP) => None,
             Err(e) => return Err(e).context(X11_DIR),
         };
@@ -71,14 +75,10 @@ impl Plan {
     /// Runs as root, after `unshare_mounts`.
     pub fn build(self, caller: &Caller) -> Result<()> {
         for dir in PRIVATE_DIRS {
-            mount(
-                Some("tmpfs"),
-                dir,
-                Some("tmpfs"),
-                MsFlags::MS_NOSUID | MsFlags::MS_NODEV,
-                Some("mode=1777"),
-            )
-            .context(format!("mounting tmpfs on {dir}"))?;
+            // The host's noexec on /tmp stays: the private one must not be looser.
+            let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | noexec_of(&open_dir(dir)?)?;
+            mount(Some("tmpfs"), dir, Some("tmpfs"), flags, Some("mode=1777"))
+                .context(format!("mounting tmpfs on {dir}"))?;
         }
         if let Some(src) = &self.x11 {
             let tmp = open_dir("/tmp")?;
@@ -125,6 +125,37 @@ fn under_private_dir(path: &OsStr) -> Option<(&'static str, PathBuf)> {
     PRIVATE_DIRS.into_iter().find_map(|dir| {
         let rest = path.strip_prefix(dir).ok()?;
         (rest.components().count() > 0).then(|| (dir, rest.to_path_buf()))
+    })
+}
+
+/// MS_NOEXEC if the mount that `fd` lies on has it, so that it is kept.
+fn noexec_of(fd: &OwnedFd) -> Result<MsFlags> {
+    let st = fstatvfs(fd).context("fstatvfs")?;
+    Ok(if st.flags().contains(FsFlags::ST_NOEXEC) {
+        MsFlags::MS_NOEXEC
+    } else {
+        MsFlags::empty()
+    })
+}
+
+/// The working directory again, by its path, inside the new namespace: an fd opened
+/// before would still reach the host's /tmp through ".". Runs as the caller.
+pub fn reenter_cwd() -> Result<()> {
+    let Ok(cwd) = std::env::current_dir() else {
+        return Ok(());
+    };
+    if !PRIVATE_DIRS.iter().any(|d| cwd.starts_with(d)) {
+        return Ok(());
+    }
+    std::env::set_current_dir(&cwd).map_err(|e| {
+        Error::Usage(format!(
+            "the working directory {} is in the host's {}, not in the private one: {e}",
+            cwd.display(),
+            PRIVATE_DIRS
+                .iter()
+                .find(|d| cwd.starts_with(d))
+                .unwrap_or(&"/tmp")
+        ))
     })
 }
 
@@ -201,7 +232,8 @@ fn bind_read_only(src: &OwnedFd, parent: &OwnedFd, name: &OsStr, what: &str) -> 
         | MsFlags::MS_REMOUNT
         | MsFlags::MS_RDONLY
         | MsFlags::MS_NOSUID
-        | MsFlags::MS_NODEV;
+        | MsFlags::MS_NODEV
+        | noexec_of(src)?;
     mount(
         None::<&str>,
         proc_fd(&mounted).as_str(),

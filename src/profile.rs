@@ -19,6 +19,8 @@ use crate::error::{Context, Error, Result};
 pub const PROFILE_DIR: &str = "/etc/ssc/profiles.d";
 pub const DEFAULT_PROFILE: &str = "strict";
 const BUILT_IN: [&str; 2] = ["relaxed", "strict"];
+/// A profile is a few lines; a larger file is refused rather than cut.
+const MAX_FILE: u64 = 1 << 20;
 
 /// A memory or task limit as systemd writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,8 +101,77 @@ impl Profile {
         self.settings.contains(&Setting::PrivateTmp(true))
     }
 
+    /// PrivateTmp implies it: a set-user-ID program must not run in a /tmp that the
+    /// caller's own processes shaped.
     pub fn no_new_privileges(&self) -> bool {
-        self.settings.contains(&Setting::NoNewPrivileges(true))
+        self.settings.contains(&Setting::NoNewPrivileges(true)) || self.private_tmp()
+    }
+
+    /// Why this profile, started from inside a scope of `origin`, would loosen one of
+    /// origin's limits; None if every setting is at least as tight. `ram` and `tasks` turn
+    /// percentages into numbers, as systemd does. A missing limit is no limit, and a
+    /// missing weight is systemd's default, 100.
+    pub fn loosens(&self, origin: &Profile, ram: u64, tasks: u64) -> Option<String> {
+        let limit = |p: &Profile, key: &str, total: u64| {
+            p.settings.iter().find_map(|s| match s {
+                Setting::MemoryMax(l)
+                | Setting::MemoryHigh(l)
+                | Setting::MemorySwapMax(l)
+                | Setting::TasksMax(l)
+                    if s.key() == key =>
+                {
+                    Some(match *l {
+                        Limit::Absolute(n) => n,
+                        Limit::Permyriad(pm) => {
+                            (u128::from(total) * u128::from(pm) / 10_000) as u64
+                        }
+                        Limit::Infinity => u64::MAX,
+                    })
+                }
+                Setting::CPUQuota(q) if key == "CPUQuota" => Some(*q),
+                Setting::CPUWeight(w) if key == "CPUWeight" => Some(*w),
+                Setting::IOWeight(w) if key == "IOWeight" => Some(*w),
+                _ => None,
+            })
+        };
+        let shown = |p: &Profile, key: &str| {
+            p.settings
+                .iter()
+                .find(|s| s.key() == key)
+                .map_or_else(|| format!("{key} unset"), |s| s.to_string())
+        };
+        for (key, total, unset) in [
+            ("MemoryMax", ram, u64::MAX),
+            ("MemoryHigh", ram, u64::MAX),
+            ("MemorySwapMax", ram, u64::MAX),
+            ("TasksMax", tasks, u64::MAX),
+            ("CPUQuota", 0, u64::MAX),
+            ("CPUWeight", 0, 100),
+            ("IOWeight", 0, 100),
+        ] {
+            let new = limit(self, key, total).unwrap_or(unset);
+            let old = limit(origin, key, total).unwrap_or(unset);
+            if new > old {
+                return Some(format!(
+                    "{} is looser than {}",
+                    shown(self, key),
+                    shown(origin, key)
+                ));
+            }
+        }
+        for (key, new, old) in [
+            ("PrivateTmp", self.private_tmp(), origin.private_tmp()),
+            (
+                "NoNewPrivileges",
+                self.no_new_privileges(),
+                origin.no_new_privileges(),
+            ),
+        ] {
+            if old && !new {
+                return Some(format!("{key}=no is looser than {key}=yes"));
+            }
+        }
+        None
     }
 
     /// The cgroup settings as StartTransientUnit properties: (D-Bus name, value, systemd syntax).
@@ -142,7 +213,7 @@ impl Setting {
             Setting::MemoryHigh(l) => limit("MemoryHigh", "MemoryHighScale", l),
             Setting::MemorySwapMax(l) => limit("MemorySwapMax", "MemorySwapMaxScale", l),
             Setting::TasksMax(l) => limit("TasksMax", "TasksMaxScale", l),
-            Setting::CPUQuota(p) => ("CPUQuotaPerSecUSec", BusValue::U64(p * 100)),
+            Setting::CPUQuota(p) => ("CPUQuotaPerSecUSec", BusValue::U64(p.saturating_mul(100))),
             Setting::CPUWeight(w) => ("CPUWeight", BusValue::U64(*w)),
             Setting::IOWeight(w) => ("IOWeight", BusValue::U64(*w)),
             Setting::Description(_) | Setting::PrivateTmp(_) | Setting::NoNewPrivileges(_) => {
@@ -280,14 +351,14 @@ fn list_names(dir: Option<&TrustedDir>) -> Result<Vec<String>> {
 
 /// An O_PATH handle on a directory whose every component was checked on the way down,
 /// so that what is read later is the directory that was checked.
-struct TrustedDir {
+pub(crate) struct TrustedDir {
     path: PathBuf,
     fd: OwnedFd,
 }
 
 impl TrustedDir {
     /// None if the directory does not exist: then there are only built-in profiles.
-    fn open(path: &Path) -> Result<Option<TrustedDir>> {
+    pub(crate) fn open(path: &Path) -> Result<Option<TrustedDir>> {
         let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let mut fd = open("/", flags, Mode::empty()).context("/")?;
         trusted(&fd, Path::new("/"))?;
@@ -311,7 +382,7 @@ impl TrustedDir {
     }
 
     /// The file's text, or None if there is no such file.
-    fn read(&self, file: &str) -> Result<Option<String>> {
+    pub(crate) fn read(&self, file: &str) -> Result<Option<String>> {
         let path = self.path.join(file);
         let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
         let fd = match openat(&self.fd, file, flags, Mode::empty()) {
@@ -334,9 +405,15 @@ impl TrustedDir {
         }
         let mut bytes = Vec::new();
         std::fs::File::from(fd)
-            .take(1 << 20)
+            .take(MAX_FILE + 1)
             .read_to_end(&mut bytes)
             .context(path.display())?;
+        if bytes.len() as u64 > MAX_FILE {
+            return Err(Error::Profile(format!(
+                "{}: refused: larger than {MAX_FILE} bytes",
+                path.display()
+            )));
+        }
         String::from_utf8(bytes)
             .map(Some)
             .map_err(|_| Error::Profile(format!("{}: not valid UTF-8", path.display())))
@@ -406,6 +483,15 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Profile> {
             path.display()
         )));
     }
+    if settings.contains(&Setting::PrivateTmp(true))
+        && settings.contains(&Setting::NoNewPrivileges(false))
+    {
+        let line = seen.get("NoNewPrivileges").copied().unwrap_or(0);
+        return Err(Error::Profile(format!(
+            "{}:{line}: NoNewPrivileges=no contradicts PrivateTmp=yes, which implies it",
+            path.display()
+        )));
+    }
     Ok(Profile {
         name: name.into(),
         source: Source::File(path.into()),
@@ -431,9 +517,10 @@ fn parse_setting(key: &str, value: &str) -> std::result::Result<Setting, String>
                 _ => Setting::MemorySwapMax(l),
             }
         }
+        // Sent as microseconds per second, 100 times the permyriad: it must fit.
         "CPUQuota" => Setting::CPUQuota(
             parse_permyriad(value)
-                .filter(|&p| p > 0)
+                .filter(|&p| p > 0 && p.checked_mul(100).is_some())
                 .ok_or_else(|| bad("N% greater than 0"))?,
         ),
         "CPUWeight" | "IOWeight" => {
@@ -583,11 +670,11 @@ mod tests {
         let prof = p(
             "# web browsers\n[Profile]\n; comment\n\nDescription=Web browsers\n\
              MemoryMax=2G\nMemoryHigh=50%\nMemorySwapMax=0\nCPUQuota=150%\nCPUWeight=50\n\
-             IOWeight=10000\nTasksMax=infinity\nPrivateTmp=yes\nNoNewPrivileges=off\n",
+             IOWeight=10000\nTasksMax=infinity\nPrivateTmp=no\nNoNewPrivileges=off\n",
         )
         .unwrap();
         assert_eq!(prof.description(), Some("Web browsers"));
-        assert!(prof.private_tmp());
+        assert!(!prof.private_tmp());
         assert!(!prof.no_new_privileges());
         let props: Vec<_> = prof
             .bus_properties()
@@ -675,6 +762,87 @@ mod tests {
             assert!(e.starts_with("/etc/ssc/profiles.d/web.conf"), "{e}");
             assert!(e.contains(want), "{text:?}: {e}");
         }
+    }
+
+    #[test]
+    fn private_tmp_implies_no_new_privileges() {
+        let prof = p("[Profile]\nPrivateTmp=yes\n").unwrap();
+        assert!(prof.no_new_privileges());
+        let e = p("[Profile]\nPrivateTmp=yes\nNoNewPrivileges=no\n").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains(":3: NoNewPrivileges=no contradicts PrivateTmp=yes"),
+            "{e}"
+        );
+        assert!(p("[Profile]\nPrivateTmp=no\nNoNewPrivileges=no\n").is_ok());
+    }
+
+    #[test]
+    fn huge_cpu_quota_is_refused_not_wrapped() {
+        let e = p(&format!("[Profile]\nCPUQuota={}%\n", u64::MAX / 100)).unwrap_err();
+        assert!(e.to_string().contains("bad value"), "{e}");
+        assert!(p(&format!("[Profile]\nCPUQuota={}%\n", u64::MAX / 10_000)).is_ok());
+    }
+
+    #[test]
+    fn a_launch_may_tighten_but_not_loosen() {
+        const RAM: u64 = 8 << 30;
+        const TASKS: u64 = 4_194_304;
+        let strict = built_in("strict", 4).unwrap();
+        let relaxed = built_in("relaxed", 4).unwrap();
+        // From a relaxed terminal, strict is tighter; the same profile again is equal.
+        assert_eq!(strict.loosens(&relaxed, RAM, TASKS), None);
+        assert_eq!(relaxed.loosens(&relaxed, RAM, TASKS), None);
+        assert_eq!(strict.loosens(&strict, RAM, TASKS), None);
+        // From strict, relaxed drops CPUQuota, PrivateTmp and NoNewPrivileges.
+        let why = relaxed.loosens(&strict, RAM, TASKS).unwrap();
+        assert!(
+            why.contains("CPUQuota unset is looser than CPUQuota=300%"),
+            "{why}"
+        );
+        let cases = [
+            (
+                "MemoryMax=100%",
+                "[Profile]\nMemoryMax=70%\n",
+                "MemoryMax=100%",
+            ),
+            (
+                "MemoryMax=6G",
+                "[Profile]\nMemoryMax=5G\n",
+                "MemoryMax=6442450944",
+            ),
+            ("TasksMax=100", "[Profile]\nTasksMax=50\n", "TasksMax=100"),
+            ("CPUWeight=200", "[Profile]\n", "CPUWeight=200"),
+            ("IOWeight=101", "[Profile]\nIOWeight=100\n", "IOWeight=101"),
+            (
+                "MemoryHigh=infinity",
+                "[Profile]\nMemoryHigh=1G\n",
+                "MemoryHigh=infinity",
+            ),
+            (
+                "PrivateTmp=no",
+                "[Profile]\nPrivateTmp=yes\n",
+                "PrivateTmp=no",
+            ),
+        ];
+        for (new, origin, want) in cases {
+            let new = p(&format!("[Profile]\n{new}\n")).unwrap();
+            let origin = p(origin).unwrap();
+            let why = new.loosens(&origin, RAM, TASKS).expect(want);
+            assert!(why.starts_with(want), "{why}");
+        }
+        // 70% of 8 GiB is 5.6 GiB: 5G is tighter, 6G looser.
+        let pct = p("[Profile]\nMemoryMax=70%\n").unwrap();
+        assert_eq!(
+            p("[Profile]\nMemoryMax=5G\n")
+                .unwrap()
+                .loosens(&pct, RAM, TASKS),
+            None
+        );
+        assert!(p("[Profile]\nMemoryMax=6G\n")
+            .unwrap()
+            .loosens(&pct, RAM, TASKS)
+            .is_some());
     }
 
     #[test]

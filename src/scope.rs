@@ -32,11 +32,17 @@ pub const SOCKETS: [(&str, Peer); 2] = [
 /// it, ssc gives up with 125 rather than wait for ever.
 pub const DEADLINE: Duration = Duration::from_secs(90);
 /// systemd refuses a scope whose slice has a stop job queued: user-UID.slice just after
-/// the user's last unit in it ended. That passes once the stop job has run, which under a
-/// storm of launches that start and end can take a while: ssc asks again until the
-/// deadline, 25 ms later and doubling up to a quarter of a second.
+/// the user's last unit in it ended (it is StopWhenUnneeded). That passes once the stop
+/// job has run, so ssc waits for the slice's JobRemoved and asks again, until the
+/// deadline. It must not ask again sooner: systemd runs queued jobs only when it has
+/// nothing else to do, and a crowd of launches asking every few milliseconds keeps it busy
+/// and the stop job queued (seen in the VMs: refused for 90 s on end). The pause, in case
+/// the signal is missed, starts at 1 s and doubles up to 8 s, spread by the pid. Job mode
+/// "replace" would cancel the stop job instead, but that stop job may be the
+/// administrator's `loginctl terminate-user`, which a user must not defeat by launching.
 const DESTRUCTIVE: &str = "org.freedesktop.systemd1.TransactionIsDestructive";
-const RETRY_MAX: Duration = Duration::from_millis(250);
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(8);
 /// On the bus, only signals from the owner of org.freedesktop.systemd1 (a name only root
 /// can own) are routed to us; each is also checked against the unique name that answered.
 const JOB_REMOVED_RULE: &str = "type='signal',sender='org.freedesktop.systemd1',\
@@ -48,6 +54,7 @@ const JOB_REMOVED_RULE: &str = "type='signal',sender='org.freedesktop.systemd1',
 pub struct Request {
     pub profile: String,
     pub unit: String,
+    pub slice: String,
     /// (D-Bus name, value, the setting in systemd syntax) in the order sent.
     pub properties: Vec<(&'static str, BusValue, String)>,
 }
@@ -75,6 +82,7 @@ impl Request {
         ];
         properties.extend(profile.bus_properties());
         Request {
+            slice: slice.clone(),
             profile: profile.name.clone(),
             unit: unit_name(&profile.name, unique),
             properties,
@@ -123,21 +131,39 @@ fn unit_name(profile: &str, unique: &str) -> String {
     format!("ssc-{profile}-{unique}.scope")
 }
 
-/// "ssc strict: firefox https://…": the profile and the command line, on one bounded line.
+/// "ssc strict: firefox": the profile and the program's basename, never its arguments.
+/// Any user can read a unit's Description (and PID 1 logs it, and keeps it in a
+/// world-readable file under /run/systemd/transient), so `ssc -- mysql -pSECRET` must not
+/// put the password there. `--status` reads the command line from /proc instead.
 fn description(profile: &Profile, command: &[OsString]) -> String {
-    let mut line = format!("ssc {}:", profile.name);
-    for arg in command {
-        line.push(' ');
-        line.push_str(&arg.to_string_lossy());
-    }
-    let mut line: String = line
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect();
+    let program = command
+        .first()
+        .map(|p| p.to_string_lossy())
+        .unwrap_or_default();
+    let base = program.rsplit('/').next().unwrap_or_default();
+    let line = format!("ssc {}: {}", profile.name, crate::display::sanitize(base));
     if line.chars().count() > 200 {
-        line = line.chars().take(199).chain(['…']).collect();
+        return line.chars().take(199).chain(['…']).collect();
     }
     line
+}
+
+/// The profile of the ssc scope this process runs in, from /proc/self/cgroup; None if it
+/// is not in one.
+pub fn origin_profile() -> Result<Option<String>> {
+    Ok(profile_of(&current_unit()?).map(str::to_string))
+}
+
+/// `ssc-PROFILE-PID-RANDOM.scope` → PROFILE (profile names may contain '-').
+pub fn profile_of(unit: &str) -> Option<&str> {
+    let middle = unit.strip_prefix("ssc-")?.strip_suffix(".scope")?;
+    let mut parts = middle.rsplitn(3, '-');
+    let (random, pid) = (parts.next()?, parts.next()?);
+    let numeric = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
+    let hex = random.len() == 8 && random.bytes().all(|b| b.is_ascii_hexdigit());
+    parts
+        .next()
+        .filter(|p| numeric && hex && crate::profile::valid_name(p))
 }
 
 /// A unit-name suffix that no other ssc run will pick: our pid plus 32 random bits.
@@ -235,10 +261,11 @@ pub fn start(
     result
 }
 
-/// A JobRemoved signal: who sent it, the job and its result.
+/// A JobRemoved signal: who sent it, the job, its unit and its result.
 struct JobRemoved {
     sender: Option<String>,
     job: OwnedObjectPath,
+    unit: String,
     result: String,
 }
 
@@ -248,31 +275,32 @@ fn converse(conn: &mut Connection, req: &mut Request, deadline: Instant) -> Resu
         // Sent without waiting for its answer: the bus handles a connection's messages in
         // order, so the match is in place before StartTransientUnit reaches systemd.
         Peer::Bus => Some(
-            conn.call_no_reply(
+            conn.send(
                 Some("org.freedesktop.DBus"),
                 "/org/freedesktop/DBus",
                 "org.freedesktop.DBus",
                 "AddMatch",
                 &(JOB_REMOVED_RULE,),
             )
-            .map_err(Attempt::Failed)?,
+            .map_err(|e| attempt(e, &req.unit))?,
         ),
         // systemd sends its signals to every direct connection unconditionally.
         Peer::Systemd => None,
     };
     // JobRemoved may arrive before the reply that names the job.
     let mut seen: Vec<JobRemoved> = Vec::new();
-    let mut pause = Duration::from_millis(25);
+    // Launches that were refused together must not all ask again together.
+    let mut pause = RETRY_FIRST + Duration::from_millis(u64::from(std::process::id() % 250));
     let (job, manager) = loop {
         let serial = conn
-            .call_no_reply(
+            .send(
                 Some(SYSTEMD),
                 MANAGER_PATH,
                 MANAGER,
                 "StartTransientUnit",
                 &req.body(Pid::this()),
             )
-            .map_err(|e| failed(&req.unit, e.to_string()))?;
+            .map_err(|e| attempt(e, &req.unit))?;
         let reply = loop {
             let msg = next(conn, &req.unit)?;
             if msg.reply_serial == Some(serial) {
@@ -296,9 +324,22 @@ fn converse(conn: &mut Connection, req: &mut Request, deadline: Instant) -> Resu
                 break (job, reply.sender);
             }
             Kind::Error if reply.error_name.as_deref() == Some(DESTRUCTIVE) => {
-                match bus::remaining(deadline) {
-                    Some(left) if left > pause => std::thread::sleep(pause),
-                    _ => return Err(failed(&req.unit, reply.error_text())),
+                let refused = || failed(&req.unit, reply.error_text());
+                let left = bus::remaining(deadline).ok_or_else(refused)?;
+                let until = Instant::now() + pause.min(left);
+                loop {
+                    match conn.receive_until(until) {
+                        Ok(Some(msg)) if job_removed(&msg).is_some_and(|j| j.unit == req.slice) => {
+                            break
+                        }
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        // The deadline passed while waiting: systemd's answer says why.
+                        Err(ReadError::Failed(_)) if bus::remaining(deadline).is_none() => {
+                            return Err(refused())
+                        }
+                        Err(e) => return Err(attempt(e, &req.unit)),
+                    }
                 }
                 pause = (pause * 2).min(RETRY_MAX);
                 req.rename().map_err(Attempt::Failed)?;
@@ -328,20 +369,25 @@ fn converse(conn: &mut Connection, req: &mut Request, deadline: Instant) -> Resu
 }
 
 fn next(conn: &mut Connection, unit: &str) -> Result<Message, Attempt> {
-    conn.receive_or_refused().map_err(|e| match e {
+    conn.receive_or_refused().map_err(|e| attempt(e, unit))
+}
+
+fn attempt(e: ReadError, unit: &str) -> Attempt {
+    match e {
         ReadError::Refused(why) => Attempt::Refused(why),
         ReadError::Failed(e) => Attempt::Failed(fail(unit, e.to_string())),
-    })
+    }
 }
 
 fn job_removed(msg: &Message) -> Option<JobRemoved> {
     if !msg.is_signal(MANAGER_PATH, MANAGER, "JobRemoved") {
         return None;
     }
-    let (_, job, _, result): (u32, OwnedObjectPath, String, String) = msg.body().ok()?;
+    let (_, job, unit, result): (u32, OwnedObjectPath, String, String) = msg.body().ok()?;
     Some(JobRemoved {
         sender: msg.sender.clone(),
         job,
+        unit,
         result,
     })
 }
@@ -366,8 +412,8 @@ mod tests {
     fn request_names_slice_profile_and_command() {
         let strict = built_in("strict", 4).unwrap();
         let cmd = vec![
-            OsString::from("firefox"),
-            OsString::from("https://example.org/\n"),
+            OsString::from("/usr/bin/firefox"),
+            OsString::from("https://example.org/?password=secret"),
         ];
         let req = Request::new(&strict, Uid::from_raw(1000), &cmd, "42-0000abcd");
         assert_eq!(req.unit, "ssc-strict-42-0000abcd.scope");
@@ -381,7 +427,8 @@ mod tests {
             vec![
                 (
                     "Description",
-                    BusValue::Str("ssc strict: firefox https://example.org/ ".into())
+                    // The basename only: arguments may hold secrets, and anyone can read this.
+                    BusValue::Str("ssc strict: firefox".into())
                 ),
                 ("Slice", BusValue::Str("user-1000.slice".into())),
                 ("CollectMode", BusValue::Str("inactive-or-failed".into())),
@@ -389,6 +436,25 @@ mod tests {
                 ("CPUQuotaPerSecUSec", BusValue::U64(3_000_000)),
             ]
         );
+    }
+
+    #[test]
+    fn unit_names_give_their_profile() {
+        assert_eq!(profile_of("ssc-strict-42-0000abcd.scope"), Some("strict"));
+        assert_eq!(
+            profile_of("ssc-web-apps-42-0000abcd.scope"),
+            Some("web-apps")
+        );
+        for no in [
+            "ssc-42-0000abcd.scope",
+            "run-u1.scope",
+            "ssc-strict-x-0000abcd.scope",
+            "ssc-strict-42-abcd.scope",
+            "ssc-Strict-42-0000abcd.scope",
+            "ssc-strict-42-0000abcd.service",
+        ] {
+            assert_eq!(profile_of(no), None, "{no}");
+        }
     }
 
     #[test]

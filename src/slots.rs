@@ -5,11 +5,15 @@
 //! Nothing ssc does can end that wait: a frozen process runs no code. So each window holds
 //! one of `SLOTS` lock files of its user, and a user can park at most `SLOTS` root
 //! connections, however she tries. systemd accepts 4096 direct connections and the bus 256
-//! for root, so one user cannot use them up and deny another user's launches.
+//! for root, so one user cannot use them up and deny another user's launches. A launch
+//! that finds all of its user's slots taken waits for one, until the deadline.
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
+
+use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
+use nix::unistd::alarm;
 
 use nix::errno::Errno;
 use nix::fcntl::{open, openat, Flock, FlockArg, OFlag};
@@ -30,36 +34,70 @@ pub struct Slot(#[allow(dead_code)] Flock<File>);
 /// Runs as root. Waits for a free slot of `uid` until `deadline`.
 pub fn acquire(uid: Uid, deadline: Instant) -> Result<Slot> {
     let dir = open_dir()?;
-    let mut files = Vec::new();
-    for i in 0..SLOTS {
+    let open = |i: u32| -> Result<File> {
         let name = format!("{uid}.{i}");
         let flags = OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
         let fd = openat(&dir, name.as_str(), flags, Mode::from_bits_truncate(0o600))
             .context(format!("{DIR}/{name}"))?;
-        files.push(File::from(fd));
+        Ok(File::from(fd))
+    };
+    for i in 0..SLOTS {
+        match Flock::lock(open(i)?, FlockArg::LockExclusiveNonblock) {
+            Ok(lock) => return Ok(Slot(lock)),
+            Err((_, Errno::EWOULDBLOCK)) => {}
+            Err((_, e)) => return Err(e).context(format!("locking a slot in {DIR}")),
+        }
     }
-    // Backing off from 2 ms to 64 ms: a window lasts milliseconds, and a storm of waiting
-    // launches must not eat the CPU that systemd needs to work through them.
-    let mut pause = Duration::from_millis(2);
+    // All taken: wait in the kernel for one of them, chosen by pid so that a crowd of
+    // launches spreads over all of them, rather than poll and eat the CPU that systemd
+    // needs to work through the launches ahead. An alarm ends the wait at the deadline.
+    let mut file = open(std::process::id() % SLOTS)?;
     loop {
-        let mut still = Vec::with_capacity(files.len());
-        for file in files {
-            match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
-                Ok(lock) => return Ok(Slot(lock)),
-                Err((file, Errno::EWOULDBLOCK)) => still.push(file),
-                Err((_, e)) => return Err(e).context(format!("locking a slot in {DIR}")),
-            }
+        let left = remaining(deadline).ok_or_else(|| too_many(uid))?;
+        let alarm = Alarm::set(left)?;
+        let locked = Flock::lock(file, FlockArg::LockExclusive);
+        alarm.cancel()?;
+        match locked {
+            Ok(lock) => return Ok(Slot(lock)),
+            Err((f, Errno::EINTR)) => file = f,
+            Err((_, e)) => return Err(e).context(format!("locking a slot in {DIR}")),
         }
-        files = still;
-        match remaining(deadline) {
-            Some(left) if left > pause => std::thread::sleep(pause),
-            _ => {
-                return Err(Error::Bus(format!(
-                    "{SLOTS} launches by uid {uid} are already starting; none finished in time"
-                )))
-            }
-        }
-        pause = (pause * 2).min(Duration::from_millis(64));
+    }
+}
+
+fn too_many(uid: Uid) -> Error {
+    Error::Bus(format!(
+        "{SLOTS} launches by uid {uid} are already starting; none finished in time"
+    ))
+}
+
+/// SIGALRM after a while, which interrupts a blocking flock() with EINTR.
+struct Alarm(SigAction);
+
+extern "C" fn interrupt(_: nix::libc::c_int) {}
+
+impl Alarm {
+    fn set(after: Duration) -> Result<Alarm> {
+        let handler = SigAction::new(
+            SigHandler::Handler(interrupt),
+            SaFlags::empty(),
+            SigSet::empty(),
+        );
+        // SAFETY: the handler does nothing at all, so it is async-signal-safe; it exists so
+        // that the alarm interrupts flock() (no SA_RESTART) instead of killing ssc.
+        let old = unsafe { sigaction(Signal::SIGALRM, &handler) }.context("sigaction")?;
+        let secs = after.as_secs().saturating_add(1).min(u64::from(u32::MAX)) as u32;
+        alarm::set(secs);
+        Ok(Alarm(old))
+    }
+
+    fn cancel(self) -> Result<()> {
+        alarm::cancel();
+        // SAFETY: puts back the disposition found in `set`: SIG_DFL or SIG_IGN, as ssc
+        // installs no other handler for SIGALRM.
+        unsafe { sigaction(Signal::SIGALRM, &self.0) }
+            .map(drop)
+            .context("sigaction")
     }
 }
 

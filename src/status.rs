@@ -7,8 +7,9 @@ use nix::unistd::{Uid, User};
 use zvariant::{OwnedObjectPath, OwnedValue};
 
 use crate::bus::{Connection, Kind};
+use crate::display::sanitize;
 use crate::error::{Error, Result};
-use crate::scope::{MANAGER, MANAGER_PATH, SYSTEMD};
+use crate::scope::{profile_of, MANAGER, MANAGER_PATH, SYSTEMD};
 
 /// One running scope, as systemd reports it. None where systemd does not know a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,10 +99,19 @@ fn from_properties(
             .map(|u| u.name)
     });
     let profile = profile_of(unit).unwrap_or_default().to_string();
-    let command = description
-        .strip_prefix(&format!("ssc {profile}: "))
-        .unwrap_or(description)
-        .to_string();
+    let cgroup = props
+        .get("ControlGroup")
+        .and_then(|v| <&str>::try_from(v).ok())
+        .unwrap_or_default();
+    // The Description holds only the program's name; the command line is read from
+    // /proc, where this caller may read it (hidepid decides), like ps does.
+    let command = command_line(cgroup).unwrap_or_else(|| {
+        sanitize(
+            description
+                .strip_prefix(&format!("ssc {profile}: "))
+                .unwrap_or(description),
+        )
+    });
     ScopeStatus {
         unit: unit.to_string(),
         profile,
@@ -116,12 +126,20 @@ fn from_properties(
     }
 }
 
-/// `ssc-PROFILE-PID-RANDOM.scope` → PROFILE (profile names may contain '-').
-fn profile_of(unit: &str) -> Option<&str> {
-    let middle = unit.strip_prefix("ssc-")?.strip_suffix(".scope")?;
-    let mut parts = middle.rsplitn(3, '-');
-    let (_random, _pid) = (parts.next()?, parts.next()?);
-    parts.next()
+/// The command line of the first process in the scope's cgroup, if this caller may read it.
+fn command_line(cgroup: &str) -> Option<String> {
+    if cgroup.is_empty() || cgroup.contains("..") {
+        return None;
+    }
+    let procs = std::fs::read_to_string(format!("/sys/fs/cgroup{cgroup}/cgroup.procs")).ok()?;
+    let pid: u32 = procs.lines().next()?.trim().parse().ok()?;
+    let raw = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<String> = raw
+        .split(|&b| b == 0)
+        .filter(|a| !a.is_empty())
+        .map(|a| sanitize(&String::from_utf8_lossy(a)))
+        .collect();
+    (!args.is_empty()).then(|| args.join(" "))
 }
 
 pub fn text(scopes: &[ScopeStatus]) -> String {
@@ -259,17 +277,6 @@ mod tests {
             cpu_usage_nsec: Some(1_500_000_000),
             tasks_current: Some(7),
         }
-    }
-
-    #[test]
-    fn profile_is_read_back_from_the_unit_name() {
-        assert_eq!(profile_of("ssc-strict-42-0000abcd.scope"), Some("strict"));
-        assert_eq!(
-            profile_of("ssc-web-apps-42-0000abcd.scope"),
-            Some("web-apps")
-        );
-        assert_eq!(profile_of("ssc-42-0000abcd.scope"), None);
-        assert_eq!(profile_of("run-u1.scope"), None);
     }
 
     #[test]

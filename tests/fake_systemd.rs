@@ -28,7 +28,7 @@ fn strict_request() -> Request {
 /// The strict profile with 4 CPUs, then ssc's own pid as PIDs.
 fn strict_props() -> Vec<(String, String, Val)> {
     [
-        ("Description", "s", s("ssc strict: firefox --private")),
+        ("Description", "s", s("ssc strict: firefox")),
         ("Slice", "s", s("user-1000.slice")),
         ("CollectMode", "s", s("inactive-or-failed")),
         // 70% of u32::MAX, rounded as systemd does.
@@ -225,10 +225,13 @@ const DESTRUCTIVE: &str = "org.freedesktop.systemd1.TransactionIsDestructive";
 fn destructive_transaction_is_retried_under_a_new_name() {
     for h in both(|n, _| {
         match n {
-        0 | 1 => vec![Step::Fail(
-            DESTRUCTIVE,
-            "Transaction for ssc-strict-1.scope/start is destructive (user-1000.slice has 'stop' job queued, but 'start' is included in transaction).",
-        )],
+        0 | 1 => vec![
+            Step::Fail(
+                DESTRUCTIVE,
+                "Transaction for ssc-strict-1.scope/start is destructive (user-1000.slice has 'stop' job queued, but 'start' is included in transaction).",
+            ),
+            Step::SliceStopped,
+        ],
         _ => vec![Step::Reply(JOB), Step::JobRemoved(JOB, "done")],
     }
     }) {
@@ -264,9 +267,25 @@ fn destructive_retries_stop_at_the_deadline() {
             "{:?}",
             begin.elapsed()
         );
-        // 25, 50, 100, 200, 250, 250, 250 ms: 8 calls fit in 1.5 s; backing off keeps it few.
+        // Pauses of 250 and 500 ms, then 1 s would pass the deadline: 3 calls.
         let n = h.calls().len();
-        assert!((6..=9).contains(&n), "{n} calls");
+        assert!((2..=4).contains(&n), "{n} calls");
+    }
+}
+
+/// ssc asks again as soon as the slice's stop job is gone, not after its pause.
+#[test]
+fn destructive_retry_follows_the_slice_stop_job() {
+    for h in both(|n, _| match n {
+        0..=3 => vec![Step::Fail(DESTRUCTIVE, "destructive"), Step::SliceStopped],
+        _ => vec![Step::Reply(JOB), Step::JobRemoved(JOB, "done")],
+    }) {
+        let begin = Instant::now();
+        h.start(&strict_request(), TIMEOUT).unwrap();
+        // The pauses alone would add up to 1 + 2 + 4 + 8 s.
+        let took = begin.elapsed();
+        assert!(took < Duration::from_millis(500), "{:?}: {took:?}", h.peer);
+        assert_eq!(h.calls().len(), 5);
     }
 }
 

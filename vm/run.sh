@@ -99,6 +99,7 @@ cp -R "$HERE" "$SHARE/vm"
 install -m 0644 "$SSC_DEB" "$SHARE/pkg/"
 # The image's dpkg leaves /usr/share/doc out; the package scenario tries these.
 install -m 0644 "$REPO"/packaging/examples/*.conf "$SHARE/examples/"
+install -m 0644 -D "$REPO"/packaging/dbus/deny-attach-processes.conf "$SHARE/dbus/deny-attach-processes.conf"
 log "package under test: $SSC_DEB"
 # Settings for the guest side.
 for var in SSC_VM_SCENARIOS SSC_SCENARIO_TIMEOUT SSC_BENCH SSC_BENCH_RUNS; do

@@ -10,6 +10,8 @@
 //! clap_complete ever changes its output so that the sentinel is not found exactly where
 //! expected, generation fails instead of shipping a script without profile names.
 
+#![forbid(unsafe_code)]
+
 use std::io;
 
 use clap::builder::{PossibleValuesParser, ValueHint};
@@ -128,6 +130,18 @@ fn extra_sections() -> Roff {
         r.text([roman(text)]);
     };
 
+    r.control("SH", ["WHAT SSC CONTAINS"]);
+    r.text([roman(
+        "ssc's limits contain a cooperative process tree: a browser, a build or a terminal \
+         tab that runs away cannot take the machine with it, and nothing that ssc or its \
+         package installs lets that tree loosen its limits. A launch from inside an ssc \
+         scope may not loosen any setting of the scope it starts from. ssc is not a \
+         sandbox: a program that wants out can ask the user's own systemd manager to start \
+         it elsewhere, and the command runs with the caller's uid and files. For a hard \
+         ceiling on everything a user runs, set limits on user-UID.slice in a systemd \
+         drop-in. See SECURITY.md.",
+    )]);
+
     r.control("SH", ["EXIT STATUS"]);
     r.text([
         roman(
@@ -201,6 +215,12 @@ fn extra_sections() -> Roff {
         ],
         "Isolation profiles set by the administrator; a file named like a built-in \
          profile replaces it. See ssc.profile(5).",
+    );
+    tagged(
+        &mut r,
+        vec![italic("/etc/ssc/ssc.conf")],
+        "Administrator settings: [Launch] MaxScopesPerUser=N, the most ssc scopes one user \
+         may have at once (default 256).",
     );
     tagged(
         &mut r,

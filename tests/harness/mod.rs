@@ -188,6 +188,8 @@ pub enum Step {
     Fail(&'static str, &'static str),
     /// JobRemoved(job, result) from the manager itself.
     JobRemoved(&'static str, &'static str),
+    /// JobRemoved of a stop job of user-1000.slice, from the manager itself.
+    SliceStopped,
     /// A signal named JobRemoved for this job, from the manager's connection but on another
     /// interface: not systemd's JobRemoved.
     Impostor(&'static str),
@@ -235,9 +237,12 @@ impl Harness {
             let record = record.clone();
             std::thread::spawn(move || {
                 for stream in listener.incoming() {
-                    let Ok(stream) = stream else { break };
+                    let Ok(client) = stream else { break };
                     let (record, script) = (record.clone(), script.clone());
-                    std::thread::spawn(move || serve_direct(stream, &*script, &record));
+                    let (ours, theirs) = UnixStream::pair().unwrap();
+                    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+                    std::thread::spawn(move || serve_direct(theirs, &*script, &record, ready_tx));
+                    relay(client, ours, ready_rx);
                 }
             });
         }
@@ -335,7 +340,56 @@ pub fn refusing_socket(dir: &TempDir) -> PathBuf {
     socket
 }
 
-fn serve_direct(stream: UnixStream, script: &Script, record: &Mutex<Record>) {
+/// Copies bytes between ssc and the zbus server, holding back what ssc sends after its
+/// BEGIN until the fake listens. ssc sends AUTH, BEGIN and its call at once (as sd-bus
+/// does, and systemd reads them in order); a zbus server would dispatch a call that came
+/// with BEGIN before the fake could subscribe to it, and lose it.
+fn relay(client: UnixStream, server: UnixStream, ready: std::sync::mpsc::Receiver<()>) {
+    use std::io::{Read, Write};
+    let (mut from_server, mut to_client) =
+        (server.try_clone().unwrap(), client.try_clone().unwrap());
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from_server, &mut to_client);
+        let _ = to_client.shutdown(std::net::Shutdown::Both);
+    });
+    let (mut from_client, mut to_server) = (client, server);
+    std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        let mut held = true;
+        loop {
+            let n = match from_client.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            if !held {
+                if to_server.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+                continue;
+            }
+            seen.extend_from_slice(&buf[..n]);
+            if let Some(end) = seen.windows(7).position(|w| w == b"BEGIN\r\n") {
+                let (auth, rest) = seen.split_at(end + 7);
+                if to_server.write_all(auth).is_err() || ready.recv().is_err() {
+                    break;
+                }
+                if to_server.write_all(rest).is_err() {
+                    break;
+                }
+                held = false;
+            }
+        }
+        let _ = to_server.shutdown(std::net::Shutdown::Both);
+    });
+}
+
+fn serve_direct(
+    stream: UnixStream,
+    script: &Script,
+    record: &Mutex<Record>,
+    ready: std::sync::mpsc::Sender<()>,
+) {
     let guid = zbus::Guid::generate();
     let conn = match zbus::blocking::connection::Builder::async_io_unix_stream(stream)
         .server(guid)
@@ -351,7 +405,9 @@ fn serve_direct(stream: UnixStream, script: &Script, record: &Mutex<Record>) {
             return;
         }
     };
-    for msg in MessageIterator::from(&conn) {
+    let incoming = MessageIterator::from(&conn);
+    let _ = ready.send(());
+    for msg in incoming {
         let Ok(msg) = msg else { break };
         if msg.message_type() != MessageType::MethodCall {
             continue;
@@ -418,6 +474,14 @@ fn handle(
             Step::JobRemoved(job, result) => {
                 job_removed(fake, None, MANAGER, job, &call.unit, result)?
             }
+            Step::SliceStopped => job_removed(
+                fake,
+                None,
+                MANAGER,
+                "/org/freedesktop/systemd1/job/17",
+                "user-1000.slice",
+                "done",
+            )?,
             Step::Impostor(job) => job_removed(
                 fake,
                 None,

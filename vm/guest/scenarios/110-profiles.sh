@@ -10,8 +10,12 @@ write web '# browsers\n[Profile]\nDescription=Web browsers\nMemoryMax=300M\nMemo
 check_eq "admin profile: limits applied" "314572800 209715200 77 50000 100000 50" \
     "$(as_user "ssc -p web -- sh -c '$limits'")"
 check "admin profile: PrivateTmp=yes gives a private /tmp" as_user 'ssc -p web -- sh -c "findmnt -n -o FSTYPE /tmp | grep -qx tmpfs"'
-check_eq "admin profile: NoNewPrivileges not set unless asked" 0 \
+check_eq "admin profile: PrivateTmp=yes implies NoNewPrivileges" 1 \
     "$(as_user 'ssc -p web -- awk "/^NoNewPrivs:/ {print \$2}" /proc/self/status')"
+write nonnp '[Profile]\nMemoryMax=300M\n'
+check_eq "admin profile: NoNewPrivileges not set unless asked (or implied)" 0 \
+    "$(as_user 'ssc -p nonnp -- awk "/^NoNewPrivs:/ {print \$2}" /proc/self/status')"
+rm -f $D/nonnp.conf
 
 write relaxed '[Profile]\nMemoryMax=100M\n'
 check_eq "a file named like a built-in replaces it" "104857600 max" \
@@ -42,6 +46,10 @@ write bad5 '[Profile]\nMemoryMax=1G\n'; chown alice $D/bad5.conf
 refused bad5 "owned by uid 1000, not root"
 ln -sf /etc/ssc/profiles.d/web.conf $D/bad6.conf
 refused bad6 "symbolic links are refused"
+write bad7 '[Profile]\nPrivateTmp=yes\nNoNewPrivileges=no\n'
+refused bad7 "ssc: $D/bad7.conf:3: NoNewPrivileges=no contradicts PrivateTmp=yes"
+head -c 1048577 /dev/zero | tr '\0' '#' >$D/bad8.conf; chmod 644 $D/bad8.conf
+refused bad8 "$D/bad8.conf: refused: larger than 1048576 bytes"
 refused nosuch "unknown profile 'nosuch' (available: "
 refused 'Bad/../x' "invalid profile name"
 rm -f $D/bad*.conf
@@ -52,5 +60,9 @@ chmod 755 $D
 chown alice /etc/ssc
 refused web "/etc/ssc: refused: owned by uid 1000, not root"
 chown root /etc/ssc
+# A symbolic link to a root-owned directory is refused too: each component is checked.
+mv $D /etc/ssc/real.d && ln -s /etc/ssc/real.d $D
+refused web "$D: not a directory (symbolic links are refused)"
+rm $D && mv /etc/ssc/real.d $D
 check "profiles work again once the directory is fixed" as_user 'ssc -p web -- true'
 rm -f $D/web.conf
