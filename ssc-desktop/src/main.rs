@@ -12,7 +12,9 @@
 //! override is the original text with only the affected lines edited
 //! (`entry.rs`), using the crate's own line classifier for that.
 
-mod entry;
+#![forbid(unsafe_code)]
+
+use ssc_desktop::entry;
 mod mime;
 mod store;
 mod xdg;

@@ -1,6 +1,8 @@
 //! `ssc-gen OUTDIR`: writes ssc.1 and the completions (ssc.bash, _ssc, ssc.fish) to
 //! OUTDIR. Run as `cargo run --locked -p ssc-gen -- OUTDIR` (the Makefile does).
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -1,0 +1,171 @@
+//! What each fuzz target checks, shared by the libFuzzer targets (fuzz/fuzz_targets) and
+//! by the corpus replay that `make check` runs on the stable toolchain
+//! (tests/fuzz_corpus.rs). Each function panics on a property violation.
+
+#![allow(dead_code)] // each fuzz target uses one of these
+
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStringExt;
+use std::path::Path;
+
+use nix::unistd::Uid;
+use ssc::bus::{self, Kind};
+use ssc::environment::Environment;
+use ssc::profile;
+use ssc::scope::Request;
+use zvariant::OwnedValue;
+
+/// A profile file: parsed, or refused with file:line; once parsed, translated to
+/// StartTransientUnit's arguments, encoded, and decoded back to the same properties.
+pub fn profile(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = Path::new("/etc/ssc/profiles.d/fuzz.conf");
+    let prof = match profile::parse("fuzz", path, text) {
+        Ok(p) => p,
+        Err(e) => {
+            let line = e.to_string();
+            assert!(line.starts_with("/etc/ssc/profiles.d/fuzz.conf"), "{line}");
+            assert!(!e.one_line().contains('\n'));
+            return;
+        }
+    };
+    for s in &prof.settings {
+        let shown = s.to_string();
+        assert!(shown.starts_with(s.key()), "{shown}");
+    }
+    let req = Request::new(
+        &prof,
+        Uid::from_raw(1000),
+        &[OsString::from("prog")],
+        "1-00000000",
+    );
+    let body = req.body(nix::unistd::Pid::from_raw(1));
+    let bytes = bus::method_call(
+        1,
+        Some("org.freedesktop.systemd1"),
+        "/org/freedesktop/systemd1",
+        "org.freedesktop.systemd1.Manager",
+        "StartTransientUnit",
+        &body,
+    )
+    .expect("a parsed profile encodes");
+    let msg = bus::Message::decode(bytes).expect("what ssc encodes decodes");
+    assert_eq!(msg.kind, Kind::MethodCall);
+    #[allow(clippy::type_complexity)]
+    let (unit, mode, props, aux): (
+        String,
+        String,
+        Vec<(String, OwnedValue)>,
+        Vec<(String, Vec<(String, OwnedValue)>)>,
+    ) = msg.body().expect("StartTransientUnit's signature");
+    assert_eq!(unit, req.unit);
+    assert_eq!(mode, "fail");
+    assert!(aux.is_empty());
+    let names: Vec<&str> = props.iter().map(|(n, _)| n.as_str()).collect();
+    let mut want: Vec<&str> = req.properties.iter().map(|(n, _, _)| *n).collect();
+    want.push("PIDs");
+    assert_eq!(names, want);
+    // Every profile is at least as tight as itself.
+    assert_eq!(prof.loosens(&prof, 8 << 30, 4_194_304), None);
+}
+
+/// The command line: parsed or refused with one line; the command is the argv's tail.
+pub fn cli(data: &[u8]) {
+    let mut args: Vec<OsString> = vec![OsString::from("ssc")];
+    args.extend(
+        data.split(|&b| b == 0)
+            .map(|a| OsString::from_vec(a.to_vec())),
+    );
+    match ssc::cli::parse(args.clone()) {
+        Ok(ssc::cli::Parsed::Run(cli)) => {
+            assert!(args.ends_with(&cli.command), "{args:?} {cli:?}");
+        }
+        Ok(ssc::cli::Parsed::Info(text)) => assert!(!text.is_empty()),
+        Err(e) => {
+            assert!(!e.one_line().contains('\n'));
+            assert_eq!(e.exit_code(), 125);
+        }
+    }
+}
+
+/// The environment from /proc/self/environ: every non-empty entry kept byte for byte, and
+/// getenv's answer for each key; argv turned into C strings.
+pub fn environment(data: &[u8]) {
+    let env = Environment::from_bytes(data);
+    let kept: Vec<&[u8]> = data.split(|&b| b == 0).filter(|e| !e.is_empty()).collect();
+    let got: Vec<&[u8]> = env.entries().iter().map(|e| e.as_bytes()).collect();
+    assert_eq!(got, kept);
+    for entry in &kept {
+        if let Some(eq) = entry.iter().position(|&b| b == b'=') {
+            if let Ok(key) = std::str::from_utf8(&entry[..eq]) {
+                // getenv returns the first entry with that key.
+                let first = kept
+                    .iter()
+                    .find(|e| e.starts_with(key.as_bytes()) && e.get(eq) == Some(&b'='))
+                    .unwrap();
+                use std::os::unix::ffi::OsStrExt;
+                assert_eq!(env.get(key).map(|v| v.as_bytes()), Some(&first[eq + 1..]));
+            }
+        }
+    }
+    let args: Vec<OsString> = kept
+        .iter()
+        .map(|a| OsString::from_vec(a.to_vec()))
+        .collect();
+    assert_eq!(ssc::environment::to_cstrings(&args).len(), args.len());
+}
+
+/// A desktop entry: wrapped or refused; a wrapped one keeps every untouched byte, changes
+/// only Exec and DBusActivatable lines, adds one marker line, and is not wrapped again.
+pub fn desktop_entry(data: &[u8]) {
+    use ssc_desktop::entry;
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let path = Path::new("/usr/share/applications/org.example.Fuzz.desktop");
+    let Ok(out) = entry::wrap(text, path, "strict") else {
+        return;
+    };
+    let marker = format!("{}=strict", entry::MARKER);
+    let mut lines: Vec<&str> = out.split_inclusive('\n').collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim_end_matches(['\r', '\n']) == marker)
+        .expect("the marker line");
+    lines.remove(at);
+    let original: Vec<&str> = text.split_inclusive('\n').collect();
+    assert_eq!(lines.len(), original.len(), "{text:?} -> {out:?}");
+    for (i, (o, w)) in original.iter().zip(&lines).enumerate() {
+        if o == w {
+            continue;
+        }
+        let unchanged_but_eol = at > 0 && i == at - 1 && format!("{o}\n") == **w;
+        let exec = w.contains("ssc --no-tty -p strict -- ") || w.contains("ssc -p strict -- ");
+        let exec_undone =
+            w.replacen("ssc --no-tty -p strict -- ", "", 1)
+                .replacen("ssc -p strict -- ", "", 1);
+        let dbus = w.contains("DBusActivatable") && w.trim_end().ends_with("false");
+        assert!(
+            unchanged_but_eol || (exec && exec_undone == **o) || dbus,
+            "line {i} changed: {o:?} -> {w:?}"
+        );
+    }
+    assert!(
+        entry::wrap(&out, path, "strict").is_err(),
+        "wrapped twice: {out:?}"
+    );
+}
+
+/// Whatever a peer sends: decoded or refused, never a panic; bodies read as the types ssc
+/// asks for are checked against the signature.
+pub fn dbus_message(data: &[u8]) {
+    let Ok(msg) = bus::Message::decode(data.to_vec()) else {
+        return;
+    };
+    let _ = msg.body::<(zvariant::OwnedObjectPath,)>();
+    let _ = msg.body::<(u32, zvariant::OwnedObjectPath, String, String)>();
+    let _ = msg.body::<(String,)>();
+    let _ = msg.error_text();
+}
