@@ -39,7 +39,7 @@ pub fn profile(data: &[u8]) {
         &prof,
         Uid::from_raw(1000),
         &[OsString::from("prog")],
-        "1-00000000",
+        "ssc-fuzz-1-00000000.scope".into(),
     );
     let body = req.body(nix::unistd::Pid::from_raw(1));
     let bytes = bus::method_call(

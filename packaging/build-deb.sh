@@ -19,7 +19,7 @@ for tool in dpkg-deb dpkg-shlibdeps dpkg gzip; do
     command -v "$tool" >/dev/null || die "missing tool '$tool' (apt-get install dpkg-dev)"
 done
 
-VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
+VERSION=${VERSION:?the Makefile passes VERSION (make deb, make rpm)}
 ARCH=$(dpkg --print-architecture)
 [[ -n $VERSION ]] || die "no version in Cargo.toml"
 MAINTAINER="ssc developers <dev@ssc.invalid>"

@@ -21,7 +21,7 @@ for tool in rpmbuild rpm git tar; do
     command -v "$tool" >/dev/null || die "missing tool '$tool' (apt-get install rpm)"
 done
 
-VERSION=$(sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
+VERSION=${VERSION:?the Makefile passes VERSION (make deb, make rpm)}
 SPEC=packaging/rpm/ssc.spec
 spec_version=$(sed -n 's/^Version: *//p' "$SPEC")
 [[ $spec_version == "$VERSION" ]] ||

@@ -16,8 +16,7 @@ use crate::profile::DEFAULT_PROFILE;
     long_about = "Run a command in a transient systemd scope whose limits come from an \
                   isolation profile set by the administrator. With no COMMAND, runs your \
                   login shell.",
-    after_help = "Exit status: the command's own; 125 if ssc failed; 126 if the command \
-                  could not be executed; 127 if it was not found."
+    after_help = crate::error::exit_status_help()
 )]
 pub struct Cli {
     /// Isolation profile: a built-in (strict, relaxed) or /etc/ssc/profiles.d/NAME.conf
@@ -51,10 +50,29 @@ pub struct Cli {
     pub command: Vec<OsString>,
 }
 
+/// What this invocation does. Only `Launch` needs root again; ssc gives root up for good
+/// before anything else in every other mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Launch { detached: bool },
+    DryRun,
+    ListProfiles,
+    Status { json: bool },
+}
+
 impl Cli {
-    /// Whether this invocation starts a command, the only thing that needs root.
-    pub fn launches(&self) -> bool {
-        !(self.list_profiles || self.dry_run || self.status)
+    pub fn mode(&self) -> Mode {
+        if self.status {
+            Mode::Status { json: self.json }
+        } else if self.list_profiles {
+            Mode::ListProfiles
+        } else if self.dry_run {
+            Mode::DryRun
+        } else {
+            Mode::Launch {
+                detached: self.no_tty,
+            }
+        }
     }
 }
 
@@ -132,6 +150,22 @@ mod tests {
         assert_eq!(c.command, ["--help"]);
         assert_eq!(run(&["ssc"]).profile, "strict");
         assert!(run(&["ssc"]).command.is_empty());
+    }
+
+    #[test]
+    fn each_invocation_has_one_mode() {
+        let mode = |args: &[&str]| run(args).mode();
+        assert_eq!(mode(&["ssc", "true"]), Mode::Launch { detached: false });
+        assert_eq!(
+            mode(&["ssc", "--no-tty", "x"]),
+            Mode::Launch { detached: true }
+        );
+        assert_eq!(mode(&["ssc", "--dry-run", "--no-tty", "x"]), Mode::DryRun);
+        assert_eq!(mode(&["ssc", "--list-profiles"]), Mode::ListProfiles);
+        assert_eq!(
+            mode(&["ssc", "--status", "--json"]),
+            Mode::Status { json: true }
+        );
     }
 
     #[test]

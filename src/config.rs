@@ -101,7 +101,7 @@ pub fn scopes_of(uid: Uid) -> Result<u32> {
     for entry in entries {
         let name = entry.context(&slice)?.file_name();
         let name = name.to_string_lossy();
-        if name.starts_with("ssc-") && name.ends_with(".scope") {
+        if crate::unit_name::is_ssc_scope(&name) {
             n += 1;
         }
     }

@@ -66,6 +66,18 @@ pub fn drop_for_good(caller: &Caller) -> Result<()> {
     verify_dropped(caller)
 }
 
+/// The final drop as --dry-run shows it.
+pub fn describe_drop(caller: &Caller) -> String {
+    let groups: Vec<String> = caller.groups.iter().map(|g| g.to_string()).collect();
+    format!(
+        "drop privileges: setgroups [{}], setresgid {g} {g} {g}, setresuid {u} {u} {u}, \
+         no capabilities",
+        groups.join(","),
+        g = caller.gid,
+        u = caller.uid
+    )
+}
+
 /// Proves the drop: any surprise is fatal.
 pub fn verify_dropped(caller: &Caller) -> Result<()> {
     let fail = |what: String| Err(Error::Privilege(format!("privilege check failed: {what}")));

@@ -9,13 +9,52 @@ pub const EXIT_NOT_EXECUTABLE: u8 = 126;
 /// 127: the command was not found.
 pub const EXIT_NOT_FOUND: u8 = 127;
 
+/// What each of ssc's own exit statuses means: the one source for --help, ssc(1) and the
+/// README (a test in ssc-gen holds them to it).
+pub const EXIT_STATUSES: [(u8, &str); 3] = [
+    (
+        EXIT_SSC,
+        "ssc itself failed and the command did not run: bad usage, an unknown or refused \
+         profile, systemd unreachable, a D-Bus error or failed job, a failed privilege check, \
+         ssc not installed setuid root, or an empty argv",
+    ),
+    (
+        EXIT_NOT_EXECUTABLE,
+        "the command was found but could not be executed",
+    ),
+    (EXIT_NOT_FOUND, "the command was not found"),
+];
+
+/// The exit-status paragraph of --help.
+pub fn exit_status_help() -> String {
+    let mut text = String::from("Exit status: the command's own, or");
+    for (i, (code, meaning)) in EXIT_STATUSES.iter().enumerate() {
+        let sep = if i + 1 == EXIT_STATUSES.len() {
+            "; or"
+        } else {
+            ";"
+        };
+        let sep = if i == 0 { "" } else { sep };
+        text.push_str(&format!("{sep} {code} if {meaning}"));
+    }
+    text.push('.');
+    text
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The command line: an option, the argument list, a profile name.
     #[error("{0}")]
     Usage(String),
 
+    /// A profile or /etc/ssc/ssc.conf: untrusted, unreadable or malformed.
     #[error("{0}")]
     Profile(String),
+
+    /// A launch that a rule refuses: the per-user limits, loosening the scope it starts
+    /// from, an XAUTHORITY or working directory a private /tmp cannot take.
+    #[error("{0}")]
+    Refused(String),
 
     #[error("{what}: {source}")]
     Sys {
@@ -23,9 +62,11 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// Talking to systemd: no way to reach it, an error it answered, a failed job.
     #[error("{0}")]
     Bus(String),
 
+    /// Credentials: not installed setuid root, a root caller, a failed drop check.
     #[error("{0}")]
     Privilege(String),
 
@@ -44,6 +85,14 @@ pub enum Error {
 }
 
 impl Error {
+    /// A system call or file of the system that did not answer as expected.
+    pub fn sys(what: impl fmt::Display, problem: impl fmt::Display) -> Error {
+        Error::Sys {
+            what: what.to_string(),
+            source: std::io::Error::other(problem.to_string()),
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::NotFound(_) => EXIT_NOT_FOUND,
@@ -65,9 +114,10 @@ pub fn print(e: &Error) {
     print_line(&e.one_line());
 }
 
+/// One write(), so that the lines of launches sharing a stderr never interleave.
 pub fn print_line(line: &str) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "ssc: {line}");
+    let _ = std::io::stderr().write_all(format!("ssc: {line}\n").as_bytes());
 }
 
 /// Attaches what was being done to a failed system call.

@@ -1,18 +1,79 @@
 //! The last steps before the command: file-descriptor hygiene and the PATH search.
 
 use std::collections::BTreeSet;
-use std::ffi::{CString, OsStr};
+use std::ffi::{CString, OsStr, OsString};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 
 use nix::dir::Dir;
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, open, FcntlArg, FdFlag, OFlag};
 use nix::sys::stat::Mode;
-use nix::unistd::execve;
+use nix::unistd::{execve, isatty, User};
 
+use crate::credentials::Caller;
 use crate::environment::Environment;
 use crate::error::{Context, Error, Result};
+
+/// The program to exec and its argv.
+#[derive(Debug)]
+pub struct Command {
+    pub program: OsString,
+    pub argv: Vec<OsString>,
+}
+
+impl Command {
+    /// The exec as --dry-run shows it.
+    pub fn describe(&self) -> String {
+        let argv: Vec<String> = self.argv.iter().map(|a| format!("{a:?}")).collect();
+        format!(
+            "exec {:?} argv [{}] with the caller's environment and PATH",
+            self.program,
+            argv.join(", ")
+        )
+    }
+}
+
+/// The caller's login shell from the password database, not $SHELL, which the caller
+/// controls; a login shell when stdin is a terminal.
+pub fn resolve_command(command: Vec<OsString>, caller: &Caller) -> Result<Command> {
+    if let Some(program) = command.first() {
+        return Ok(Command {
+            program: program.clone(),
+            argv: command,
+        });
+    }
+    let user = User::from_uid(caller.uid)
+        .context("password database")?
+        .ok_or_else(|| {
+            Error::sys(
+                "password database",
+                format!("uid {} has no entry", caller.uid),
+            )
+        })?;
+    let shell = if user.shell.as_os_str().is_empty() {
+        Path::new("/bin/sh").to_path_buf()
+    } else {
+        user.shell
+    };
+    let mut argv0 = OsString::new();
+    if isatty(std::io::stdin()).unwrap_or(false) {
+        argv0.push("-");
+    }
+    argv0.push(shell.file_name().unwrap_or(shell.as_os_str()));
+    Ok(Command {
+        program: shell.into_os_string(),
+        argv: vec![argv0],
+    })
+}
+
+/// How the command is named in the journal: its basename, as systemd-cat -t would be.
+pub fn identifier(program: &std::ffi::OsStr) -> String {
+    let bytes = program.as_bytes();
+    let base = bytes.rsplit(|&b| b == b'/').next().unwrap_or(bytes);
+    String::from_utf8_lossy(base).into_owned()
+}
 
 /// glibc's default when PATH is unset (confstr(_CS_PATH)).
 const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
@@ -114,5 +175,27 @@ fn classify(path: String, e: Errno) -> Error {
             path,
             source: source.into(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identifier_is_the_basename() {
+        assert_eq!(
+            identifier(std::ffi::OsStr::new("/usr/bin/firefox")),
+            "firefox"
+        );
+        assert_eq!(identifier(std::ffi::OsStr::new("chromium")), "chromium");
+    }
+
+    #[test]
+    fn explicit_command_is_taken_as_is() {
+        let caller = Caller::from_process().unwrap();
+        let c = resolve_command(vec!["bash".into(), "-i".into()], &caller).unwrap();
+        assert_eq!(c.program, "bash");
+        assert_eq!(c.argv, ["bash", "-i"]);
     }
 }

@@ -1,22 +1,30 @@
 //! ssc: a set-user-ID launcher that runs a command in a transient systemd scope chosen
 //! by an isolation profile. `launch` holds the privileged flow from top to bottom.
+//!
+//! Modules are crate-private but for what the tests outside the crate drive: the D-Bus
+//! code against fake managers, and the parsers the fuzz targets feed.
 
 pub mod bus;
 pub mod cli;
-pub mod config;
-pub mod credentials;
-pub mod display;
+pub(crate) mod config;
+pub(crate) mod credentials;
+pub(crate) mod detach;
+pub(crate) mod display;
 pub mod environment;
 pub mod error;
-pub mod exec;
-pub mod journal;
-pub mod launch;
-pub mod namespace;
+pub(crate) mod exec;
+pub(crate) mod info;
+pub(crate) mod journal;
+pub(crate) mod launch;
+pub(crate) mod namespace;
+pub(crate) mod origin;
 pub mod profile;
+pub(crate) mod properties;
 pub mod scope;
-pub mod signals;
-pub mod slots;
-pub mod status;
+pub(crate) mod signals;
+pub(crate) mod slots;
+pub(crate) mod status;
+pub(crate) mod unit_name;
 
 use std::process::ExitCode;
 
@@ -26,7 +34,7 @@ pub fn main() -> ExitCode {
     std::panic::set_hook(Box::new(|info| {
         let line = format!("internal error: {}", info.to_string().replace('\n', " "));
         error::print_line(&line);
-        launch::report_to_parent(error::EXIT_SSC, &line);
+        detach::report_to_parent(error::EXIT_SSC, &line);
         std::process::exit(i32::from(error::EXIT_SSC));
     }));
     match launch::run() {

@@ -24,6 +24,8 @@ use crate::credentials::Caller;
 use crate::error::{Context, Error, Result};
 
 pub const PRIVATE_DIRS: [&str; 2] = ["/tmp", "/var/tmp"];
+const TMPFS_OPTIONS: &str = "mode=1777";
+const TMPFS_FLAGS: &str = "nosuid,nodev (noexec if the host's has it)";
 pub const X11_DIR: &str = "/tmp/.X11-unix";
 
 /// What to bind into the private /tmp, opened while still the caller.
@@ -56,7 +58,7 @@ impl Plan {
                     Ok(fd) => {
                         let st = fstat(&fd).context(path.display())?;
                         if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
-                            return Err(Error::Usage(format!(
+                            return Err(Error::Refused(format!(
                                 "XAUTHORITY {}: not a regular file",
                                 path.display()
                             )));
@@ -77,8 +79,14 @@ impl Plan {
         for dir in PRIVATE_DIRS {
             // The host's noexec on /tmp stays: the private one must not be looser.
             let flags = MsFlags::MS_NOSUID | MsFlags::MS_NODEV | noexec_of(&open_dir(dir)?)?;
-            mount(Some("tmpfs"), dir, Some("tmpfs"), flags, Some("mode=1777"))
-                .context(format!("mounting tmpfs on {dir}"))?;
+            mount(
+                Some("tmpfs"),
+                dir,
+                Some("tmpfs"),
+                flags,
+                Some(TMPFS_OPTIONS),
+            )
+            .context(format!("mounting tmpfs on {dir}"))?;
         }
         if let Some(src) = &self.x11 {
             let tmp = open_dir("/tmp")?;
@@ -92,6 +100,22 @@ impl Plan {
         }
         Ok(())
     }
+}
+
+/// The namespace steps as --dry-run shows them.
+pub fn describe() -> Vec<String> {
+    let mut lines = vec!["PrivateTmp=yes: unshare(CLONE_NEWNS); mount --make-rslave /".to_string()];
+    for dir in PRIVATE_DIRS {
+        lines.push(format!(
+            "    mount -t tmpfs -o {TMPFS_OPTIONS} tmpfs {dir}, {TMPFS_FLAGS}"
+        ));
+    }
+    lines.push(format!(
+        "    bind {X11_DIR} read-only, if it exists and root owns it"
+    ));
+    lines.push("    bind $XAUTHORITY read-only, if it is a file under /tmp or /var/tmp".into());
+    lines.push("    enter the working directory again if it is under /tmp or /var/tmp".into());
+    lines
 }
 
 /// Runs as root, on the thread that will exec: mount namespaces are per thread.
@@ -148,7 +172,7 @@ pub fn reenter_cwd() -> Result<()> {
         return Ok(());
     }
     std::env::set_current_dir(&cwd).map_err(|e| {
-        Error::Usage(format!(
+        Error::Refused(format!(
             "the working directory {} is in the host's {}, not in the private one: {e}",
             cwd.display(),
             PRIVATE_DIRS

@@ -14,8 +14,10 @@ use nix::unistd::{Pid, Uid};
 use zvariant::{OwnedObjectPath, Value};
 
 use crate::bus::{self, Connection, Kind, Message, Peer, ReadError};
-use crate::error::{Error, Result};
-use crate::profile::{BusValue, Profile};
+use crate::error::{Context, Error, Result};
+use crate::profile::Profile;
+use crate::properties::{self, BusValue};
+use crate::unit_name::UnitName;
 
 pub const SYSTEMD: &str = "org.freedesktop.systemd1";
 pub const MANAGER_PATH: &str = "/org/freedesktop/systemd1";
@@ -35,14 +37,17 @@ pub const DEADLINE: Duration = Duration::from_secs(90);
 /// the user's last unit in it ended (it is StopWhenUnneeded). That passes once the stop
 /// job has run, so ssc waits for the slice's JobRemoved and asks again, until the
 /// deadline. It must not ask again sooner: systemd runs queued jobs only when it has
-/// nothing else to do, and a crowd of launches asking every few milliseconds keeps it busy
-/// and the stop job queued (seen in the VMs: refused for 90 s on end). The pause, in case
-/// the signal is missed, starts at 1 s and doubles up to 8 s, spread by the pid. Job mode
+/// nothing else to do, and a crowd of launches asking again and again keeps it busy and the
+/// stop job queued (seen on systemd 252 in the VMs: refused for 90 s on end). systemd
+/// sends that JobRemoved after its refusal, on the same connection, so it is not missed;
+/// the pause of 5 s, doubling to 10 s and spread by the pid, is only a safety net. Job mode
 /// "replace" would cancel the stop job instead, but that stop job may be the
-/// administrator's `loginctl terminate-user`, which a user must not defeat by launching.
+/// administrator's `systemctl stop user-UID.slice`, which a user must not defeat by launching.
 const DESTRUCTIVE: &str = "org.freedesktop.systemd1.TransactionIsDestructive";
-const RETRY_FIRST: Duration = Duration::from_secs(1);
-const RETRY_MAX: Duration = Duration::from_secs(8);
+const RETRY_FIRST: Duration = Duration::from_secs(5);
+const RETRY_MAX: Duration = Duration::from_secs(10);
+/// StartTransientUnit's job mode: fail rather than replace a conflicting queued job.
+pub const JOB_MODE: &str = "fail";
 /// On the bus, only signals from the owner of org.freedesktop.systemd1 (a name only root
 /// can own) are routed to us; each is also checked against the unique name that answered.
 const JOB_REMOVED_RULE: &str = "type='signal',sender='org.freedesktop.systemd1',\
@@ -60,7 +65,8 @@ pub struct Request {
 }
 
 impl Request {
-    pub fn new(profile: &Profile, uid: Uid, command: &[OsString], unique: &str) -> Request {
+    /// `unit` is a fresh `UnitName`, or a placeholder for --dry-run.
+    pub fn new(profile: &Profile, uid: Uid, command: &[OsString], unit: String) -> Request {
         let slice = format!("user-{uid}.slice");
         let description = description(profile, command);
         let mut properties = vec![
@@ -80,11 +86,11 @@ impl Request {
                 "CollectMode=inactive-or-failed".into(),
             ),
         ];
-        properties.extend(profile.bus_properties());
+        properties.extend(properties::bus_properties(profile));
         Request {
             slice: slice.clone(),
             profile: profile.name.clone(),
-            unit: unit_name(&profile.name, unique),
+            unit,
             properties,
         }
     }
@@ -117,18 +123,37 @@ impl Request {
             })
             .collect();
         props.push(("PIDs", Value::from(vec![pid.as_raw() as u32])));
-        (&self.unit, "fail", props, Vec::new())
+        (&self.unit, JOB_MODE, props, Vec::new())
+    }
+
+    /// The request as --dry-run shows it: the call, each property in systemd's syntax and
+    /// on the wire, and where it goes.
+    pub fn describe(&self) -> Vec<String> {
+        let mut lines = vec![format!(
+            "StartTransientUnit(\"{}\", \"{JOB_MODE}\", properties):",
+            self.unit
+        )];
+        for (name, value, syntax) in &self.properties {
+            lines.push(format!("    {syntax:<40} {name} = {value}"));
+        }
+        lines.push(format!(
+            "    {:<40} PIDs = au [pid of ssc]",
+            "(ssc's own process)"
+        ));
+        lines.push(format!(
+            "on {} (or, if it is missing or refuses, {}); wait for JobRemoved of that job; \
+             any result but \"done\" fails",
+            bus::SYSTEMD_PRIVATE,
+            bus::SYSTEM_BUS
+        ));
+        lines
     }
 
     /// A refused unit stays loaded until systemd collects it, so a retry needs a new name.
     fn rename(&mut self) -> Result<()> {
-        self.unit = unit_name(&self.profile, &unique_suffix()?);
+        self.unit = UnitName::new(&self.profile)?.to_string();
         Ok(())
     }
-}
-
-fn unit_name(profile: &str, unique: &str) -> String {
-    format!("ssc-{profile}-{unique}.scope")
 }
 
 /// "ssc strict: firefox": the profile and the program's basename, never its arguments.
@@ -151,33 +176,7 @@ fn description(profile: &Profile, command: &[OsString]) -> String {
 /// The profile of the ssc scope this process runs in, from /proc/self/cgroup; None if it
 /// is not in one.
 pub fn origin_profile() -> Result<Option<String>> {
-    Ok(profile_of(&current_unit()?).map(str::to_string))
-}
-
-/// `ssc-PROFILE-PID-RANDOM.scope` → PROFILE (profile names may contain '-').
-pub fn profile_of(unit: &str) -> Option<&str> {
-    let middle = unit.strip_prefix("ssc-")?.strip_suffix(".scope")?;
-    let mut parts = middle.rsplitn(3, '-');
-    let (random, pid) = (parts.next()?, parts.next()?);
-    let numeric = !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit());
-    let hex = random.len() == 8 && random.bytes().all(|b| b.is_ascii_hexdigit());
-    parts
-        .next()
-        .filter(|p| numeric && hex && crate::profile::valid_name(p))
-}
-
-/// A unit-name suffix that no other ssc run will pick: our pid plus 32 random bits.
-pub fn unique_suffix() -> Result<String> {
-    use std::io::Read;
-    let mut r = [0u8; 4];
-    std::fs::File::open("/dev/urandom")
-        .and_then(|mut f| f.read_exact(&mut r))
-        .map_err(|e| Error::Bus(format!("/dev/urandom: {e}")))?;
-    Ok(format!(
-        "{}-{:08x}",
-        std::process::id(),
-        u32::from_ne_bytes(r)
-    ))
+    Ok(current_unit()?.parse::<UnitName>().ok().map(|u| u.profile))
 }
 
 /// How one try on one socket ended.
@@ -290,7 +289,7 @@ fn converse(conn: &mut Connection, req: &mut Request, deadline: Instant) -> Resu
     // JobRemoved may arrive before the reply that names the job.
     let mut seen: Vec<JobRemoved> = Vec::new();
     // Launches that were refused together must not all ask again together.
-    let mut pause = RETRY_FIRST + Duration::from_millis(u64::from(std::process::id() % 250));
+    let mut pause = RETRY_FIRST + Duration::from_millis(u64::from(std::process::id() % 1000));
     let (job, manager) = loop {
         let serial = conn
             .send(
@@ -394,13 +393,12 @@ fn job_removed(msg: &Message) -> Option<JobRemoved> {
 
 /// The scope ssc's process is now in, from /proc/self/cgroup (cgroup v2's "0::" line).
 pub fn current_unit() -> Result<String> {
-    let text = std::fs::read_to_string("/proc/self/cgroup")
-        .map_err(|e| Error::Bus(format!("/proc/self/cgroup: {e}")))?;
+    let text = std::fs::read_to_string("/proc/self/cgroup").context("/proc/self/cgroup")?;
     text.lines()
         .find_map(|l| l.strip_prefix("0::"))
         .and_then(|path| path.rsplit('/').next())
         .map(str::to_string)
-        .ok_or_else(|| Error::Bus("/proc/self/cgroup: no cgroup v2 entry".into()))
+        .ok_or_else(|| Error::sys("/proc/self/cgroup", "no cgroup v2 entry"))
 }
 
 #[cfg(test)]
@@ -415,7 +413,12 @@ mod tests {
             OsString::from("/usr/bin/firefox"),
             OsString::from("https://example.org/?password=secret"),
         ];
-        let req = Request::new(&strict, Uid::from_raw(1000), &cmd, "42-0000abcd");
+        let req = Request::new(
+            &strict,
+            Uid::from_raw(1000),
+            &cmd,
+            "ssc-strict-42-0000abcd.scope".into(),
+        );
         assert_eq!(req.unit, "ssc-strict-42-0000abcd.scope");
         let props: Vec<(&str, BusValue)> = req
             .properties
@@ -439,32 +442,13 @@ mod tests {
     }
 
     #[test]
-    fn unit_names_give_their_profile() {
-        assert_eq!(profile_of("ssc-strict-42-0000abcd.scope"), Some("strict"));
-        assert_eq!(
-            profile_of("ssc-web-apps-42-0000abcd.scope"),
-            Some("web-apps")
-        );
-        for no in [
-            "ssc-42-0000abcd.scope",
-            "run-u1.scope",
-            "ssc-strict-x-0000abcd.scope",
-            "ssc-strict-42-abcd.scope",
-            "ssc-Strict-42-0000abcd.scope",
-            "ssc-strict-42-0000abcd.service",
-        ] {
-            assert_eq!(profile_of(no), None, "{no}");
-        }
-    }
-
-    #[test]
     fn long_descriptions_are_cut() {
         let relaxed = built_in("relaxed", 1).unwrap();
         let req = Request::new(
             &relaxed,
             Uid::from_raw(1),
             &[OsString::from("x".repeat(500))],
-            "1-0",
+            "ssc-relaxed-1-00000000.scope".into(),
         );
         let BusValue::Str(d) = &req.properties[0].1 else {
             panic!()

@@ -66,7 +66,7 @@ pub fn acquire(uid: Uid, deadline: Instant) -> Result<Slot> {
 }
 
 fn too_many(uid: Uid) -> Error {
-    Error::Bus(format!(
+    Error::Refused(format!(
         "{SLOTS} launches by uid {uid} are already starting; none finished in time"
     ))
 }

@@ -9,7 +9,8 @@ use zvariant::{OwnedObjectPath, OwnedValue};
 use crate::bus::{Connection, Kind};
 use crate::display::sanitize;
 use crate::error::{Error, Result};
-use crate::scope::{profile_of, MANAGER, MANAGER_PATH, SYSTEMD};
+use crate::scope::{MANAGER, MANAGER_PATH, SYSTEMD};
+use crate::unit_name::{UnitName, GLOB};
 
 /// One running scope, as systemd reports it. None where systemd does not know a value.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +47,7 @@ pub fn query(bus: &mut Connection) -> Result<Vec<ScopeStatus>> {
         MANAGER_PATH,
         MANAGER,
         "ListUnitsByPatterns",
-        &(vec!["active"], vec!["ssc-*.scope"]),
+        &(vec!["active"], vec![GLOB]),
     )?;
     if reply.kind == Kind::Error {
         return Err(fail(reply.error_text()));
@@ -98,7 +99,10 @@ fn from_properties(
             .flatten()
             .map(|u| u.name)
     });
-    let profile = profile_of(unit).unwrap_or_default().to_string();
+    let profile = unit
+        .parse::<UnitName>()
+        .map(|u| u.profile)
+        .unwrap_or_default();
     let cgroup = props
         .get("ControlGroup")
         .and_then(|v| <&str>::try_from(v).ok())

@@ -157,19 +157,9 @@ fn extra_sections() -> Roff {
         bold("--list-profiles"),
         roman(" still lists the good profiles when a file is refused, and exits 125."),
     ]);
-    tagged(
-        &mut r,
-        vec![bold("125")],
-        "ssc itself failed and the command did not run: bad usage, an unknown or refused \
-         profile, systemd unreachable, a D-Bus error or failed systemd job, a failed privilege \
-         check, ssc not installed set-user-ID root, or an empty argument list.",
-    );
-    tagged(
-        &mut r,
-        vec![bold("126")],
-        "The command was found but could not be executed.",
-    );
-    tagged(&mut r, vec![bold("127")], "The command was not found.");
+    for (code, meaning) in ssc::error::EXIT_STATUSES {
+        tagged(&mut r, vec![bold(code.to_string())], &format!("{meaning}."));
+    }
     para(&mut r);
     r.text([
         roman("Every error of ssc's own is a single line on standard error that starts with "),

@@ -178,17 +178,9 @@ fn ssc_1_documents_every_option_of_the_definition() {
     );
 }
 
-/// The keys ssc accepts, from the parser's own refusal message.
+/// The keys ssc accepts: the allow-list the parser itself uses.
 fn allowed_keys() -> Vec<String> {
-    let e = ssc::profile::parse("x", Path::new("x.conf"), "[Profile]\nNoSuchKey=1\n")
-        .unwrap_err()
-        .to_string();
-    let list = e
-        .split_once("allowed: ")
-        .and_then(|(_, rest)| rest.split_once(')'))
-        .unwrap_or_else(|| panic!("no key list in {e:?}"))
-        .0;
-    list.split(", ").map(str::to_string).collect()
+    ssc::profile::KEYS.iter().map(|k| k.to_string()).collect()
 }
 
 #[test]
@@ -468,4 +460,32 @@ fn fish_completes_profile_names_from_the_installed_ssc() {
     }
     assert_eq!(complete("ssc --profile=s"), ["--profile=strict"]);
     assert_eq!(complete("ssc --no-t"), ["--no-tty"]);
+}
+
+/// --help, ssc(1) and the README give each of ssc's exit statuses the meaning that
+/// ssc::error::EXIT_STATUSES gives it.
+#[test]
+fn exit_statuses_agree_everywhere() {
+    let help = ssc::cli::command().render_help().to_string();
+    let help = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    let page = unroff(&read(&generated().join("ssc.1")))
+        .replace("\\fB", "")
+        .replace("\\fR", "");
+    let page = page.split_whitespace().collect::<Vec<_>>().join(" ");
+    let readme = read(&repo().join("README.md"));
+    for (code, meaning) in ssc::error::EXIT_STATUSES {
+        let meaning = meaning.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            help.contains(&format!("{code} if {meaning}")),
+            "--help, {code}: {help}"
+        );
+        assert!(
+            page.contains(&format!("{code} {meaning}.")),
+            "ssc(1), {code}: {page}"
+        );
+        assert!(
+            readme.contains(&format!("**{code}** if {meaning}")),
+            "README, {code}"
+        );
+    }
 }

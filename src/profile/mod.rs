@@ -4,24 +4,34 @@
 //! Only keys on the allow-list are accepted, and a file is trusted only if it and every
 //! directory above it are owned by root and not writable by group or others.
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::io::Read;
-use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 
-use nix::errno::Errno;
-use nix::fcntl::{open, openat, OFlag};
-use nix::sys::stat::{fstat, Mode, SFlag};
+use crate::error::{Error, Result};
 
-use crate::error::{Context, Error, Result};
+mod parse;
+mod trust;
+
+pub use parse::parse;
+pub(crate) use trust::TrustedDir;
 
 pub const PROFILE_DIR: &str = "/etc/ssc/profiles.d";
 pub const DEFAULT_PROFILE: &str = "strict";
 const BUILT_IN: [&str; 2] = ["relaxed", "strict"];
-/// A profile is a few lines; a larger file is refused rather than cut.
-const MAX_FILE: u64 = 1 << 20;
-
+/// Every key a profile may set, in systemd's spelling: the allow-list. The parser, its
+/// error message, ssc.profile(5)'s test and ssc-gen all read it from here.
+pub const KEYS: [&str; 10] = [
+    "Description",
+    "MemoryMax",
+    "MemoryHigh",
+    "MemorySwapMax",
+    "CPUQuota",
+    "CPUWeight",
+    "IOWeight",
+    "TasksMax",
+    "PrivateTmp",
+    "NoNewPrivileges",
+];
 /// A memory or task limit as systemd writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
@@ -46,24 +56,6 @@ pub enum Setting {
     TasksMax(Limit),
     PrivateTmp(bool),
     NoNewPrivileges(bool),
-}
-
-/// A D-Bus property value for StartTransientUnit, with the type systemd expects.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BusValue {
-    Str(String),
-    U32(u32),
-    U64(u64),
-}
-
-impl fmt::Display for BusValue {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            BusValue::Str(s) => write!(f, "s {s:?}"),
-            BusValue::U32(n) => write!(f, "u {n}"),
-            BusValue::U64(n) => write!(f, "t {n}"),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,14 +165,6 @@ impl Profile {
         }
         None
     }
-
-    /// The cgroup settings as StartTransientUnit properties: (D-Bus name, value, systemd syntax).
-    pub fn bus_properties(&self) -> Vec<(&'static str, BusValue, String)> {
-        self.settings
-            .iter()
-            .filter_map(|s| s.bus_property().map(|(n, v)| (n, v, s.to_string())))
-            .collect()
-    }
 }
 
 impl Setting {
@@ -198,34 +182,6 @@ impl Setting {
             Setting::NoNewPrivileges(_) => "NoNewPrivileges",
         }
     }
-
-    /// The translation systemd-run makes (src/shared/bus-unit-util.c). Description goes
-    /// into the unit's own Description, and PrivateTmp and NoNewPrivileges are not scope
-    /// properties: ssc builds them itself.
-    fn bus_property(&self) -> Option<(&'static str, BusValue)> {
-        let limit = |name: &'static str, scale: &'static str, l: &Limit| match *l {
-            Limit::Absolute(n) => (name, BusValue::U64(n)),
-            Limit::Infinity => (name, BusValue::U64(u64::MAX)),
-            Limit::Permyriad(p) => (scale, BusValue::U32(scale_from_permyriad(p))),
-        };
-        Some(match self {
-            Setting::MemoryMax(l) => limit("MemoryMax", "MemoryMaxScale", l),
-            Setting::MemoryHigh(l) => limit("MemoryHigh", "MemoryHighScale", l),
-            Setting::MemorySwapMax(l) => limit("MemorySwapMax", "MemorySwapMaxScale", l),
-            Setting::TasksMax(l) => limit("TasksMax", "TasksMaxScale", l),
-            Setting::CPUQuota(p) => ("CPUQuotaPerSecUSec", BusValue::U64(p.saturating_mul(100))),
-            Setting::CPUWeight(w) => ("CPUWeight", BusValue::U64(*w)),
-            Setting::IOWeight(w) => ("IOWeight", BusValue::U64(*w)),
-            Setting::Description(_) | Setting::PrivateTmp(_) | Setting::NoNewPrivileges(_) => {
-                return None
-            }
-        })
-    }
-}
-
-/// systemd's UINT32_SCALE_FROM_PERMYRIAD: 100% is u32::MAX, rounded to nearest.
-fn scale_from_permyriad(p: u32) -> u32 {
-    ((u64::from(p.min(10_000)) * u64::from(u32::MAX) + 5_000) / 10_000) as u32
 }
 
 impl fmt::Display for Limit {
@@ -308,13 +264,18 @@ pub fn load(name: &str, online_cpus: u64) -> Result<Profile> {
         )));
     }
     let dir = TrustedDir::open(Path::new(PROFILE_DIR))?;
-    if let Some(dir) = &dir {
+    load_from(dir.as_ref(), name, online_cpus)
+}
+
+/// NAME from the checked directory (None: there is none), else the built-in.
+fn load_from(dir: Option<&TrustedDir>, name: &str, online_cpus: u64) -> Result<Profile> {
+    if let Some(dir) = dir {
         if let Some(text) = dir.read(&format!("{name}.conf"))? {
             return parse(name, &dir.path.join(format!("{name}.conf")), &text);
         }
     }
     built_in(name, online_cpus).ok_or_else(|| {
-        let names = list_names(dir.as_ref()).unwrap_or_default();
+        let names = list_names(dir).unwrap_or_default();
         Error::Usage(format!(
             "unknown profile '{name}' (available: {})",
             names.join(", ")
@@ -322,23 +283,23 @@ pub fn load(name: &str, online_cpus: u64) -> Result<Profile> {
     })
 }
 
-/// Every profile, by name. Files that fail to load are returned as errors, so that the
-/// others can still be listed.
+/// Every profile, by name, from one walk of the directory. Files that fail to load are
+/// returned as errors, so that the others can still be listed.
 pub fn load_all(online_cpus: u64) -> Result<Vec<Result<Profile>>> {
     let dir = TrustedDir::open(Path::new(PROFILE_DIR))?;
     Ok(list_names(dir.as_ref())?
         .iter()
-        .map(|n| load(n, online_cpus))
+        .map(|n| load_from(dir.as_ref(), n, online_cpus))
         .collect())
 }
 
+/// The built-in names and those of the directory's NAME.conf files, listed through the
+/// fd that was checked.
 fn list_names(dir: Option<&TrustedDir>) -> Result<Vec<String>> {
     let mut names: Vec<String> = BUILT_IN.iter().map(|s| s.to_string()).collect();
     if let Some(dir) = dir {
-        for entry in std::fs::read_dir(&dir.path).context(dir.path.display())? {
-            let entry = entry.context(dir.path.display())?;
-            let file = entry.file_name();
-            if let Some(name) = file.to_str().and_then(|f| f.strip_suffix(".conf")) {
+        for file in dir.file_names()? {
+            if let Some(name) = file.strip_suffix(".conf") {
                 if valid_name(name) && !names.iter().any(|n| n == name) {
                     names.push(name.to_string());
                 }
@@ -349,277 +310,11 @@ fn list_names(dir: Option<&TrustedDir>) -> Result<Vec<String>> {
     Ok(names)
 }
 
-/// An O_PATH handle on a directory whose every component was checked on the way down,
-/// so that what is read later is the directory that was checked.
-pub(crate) struct TrustedDir {
-    path: PathBuf,
-    fd: OwnedFd,
-}
-
-impl TrustedDir {
-    /// None if the directory does not exist: then there are only built-in profiles.
-    pub(crate) fn open(path: &Path) -> Result<Option<TrustedDir>> {
-        let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        let mut fd = open("/", flags, Mode::empty()).context("/")?;
-        trusted(&fd, Path::new("/"))?;
-        let mut walked = PathBuf::from("/");
-        for part in path.iter().skip(1) {
-            walked.push(part);
-            fd = match openat(&fd, part, flags, Mode::empty()) {
-                Ok(fd) => fd,
-                Err(Errno::ENOENT) => return Ok(None),
-                Err(Errno::ELOOP) | Err(Errno::ENOTDIR) => {
-                    return Err(Error::Profile(format!(
-                        "{}: not a directory (symbolic links are refused)",
-                        walked.display()
-                    )))
-                }
-                Err(e) => return Err(e).context(walked.display()),
-            };
-            trusted(&fd, &walked)?;
-        }
-        Ok(Some(TrustedDir { path: walked, fd }))
-    }
-
-    /// The file's text, or None if there is no such file.
-    pub(crate) fn read(&self, file: &str) -> Result<Option<String>> {
-        let path = self.path.join(file);
-        let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
-        let fd = match openat(&self.fd, file, flags, Mode::empty()) {
-            Ok(fd) => fd,
-            Err(Errno::ENOENT) => return Ok(None),
-            Err(Errno::ELOOP) => {
-                return Err(Error::Profile(format!(
-                    "{}: symbolic links are refused",
-                    path.display()
-                )))
-            }
-            Err(e) => return Err(e).context(path.display()),
-        };
-        let st = trusted(&fd, &path)?;
-        if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
-            return Err(Error::Profile(format!(
-                "{}: not a regular file",
-                path.display()
-            )));
-        }
-        let mut bytes = Vec::new();
-        std::fs::File::from(fd)
-            .take(MAX_FILE + 1)
-            .read_to_end(&mut bytes)
-            .context(path.display())?;
-        if bytes.len() as u64 > MAX_FILE {
-            return Err(Error::Profile(format!(
-                "{}: refused: larger than {MAX_FILE} bytes",
-                path.display()
-            )));
-        }
-        String::from_utf8(bytes)
-            .map(Some)
-            .map_err(|_| Error::Profile(format!("{}: not valid UTF-8", path.display())))
-    }
-}
-
-/// Refuses anything that a non-root user could have written.
-fn trusted(fd: &OwnedFd, path: &Path) -> Result<nix::sys::stat::FileStat> {
-    let st = fstat(fd).context(path.display())?;
-    if st.st_uid != 0 {
-        return Err(Error::Profile(format!(
-            "{}: refused: owned by uid {}, not root",
-            path.display(),
-            st.st_uid
-        )));
-    }
-    if st.st_mode & 0o022 != 0 {
-        return Err(Error::Profile(format!(
-            "{}: refused: writable by group or others (mode {:o})",
-            path.display(),
-            st.st_mode & 0o7777
-        )));
-    }
-    Ok(st)
-}
-
-/// Parses a profile file. Every error names file:line.
-pub fn parse(name: &str, path: &Path, text: &str) -> Result<Profile> {
-    let mut in_section = false;
-    let mut seen: BTreeMap<&'static str, usize> = BTreeMap::new();
-    let mut settings = Vec::new();
-    for (i, raw) in text.lines().enumerate() {
-        let lineno = i + 1;
-        let err = |msg: String| Error::Profile(format!("{}:{lineno}: {msg}", path.display()));
-        let line = raw.trim();
-        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
-            continue;
-        }
-        if line.starts_with('[') {
-            if line != "[Profile]" {
-                return Err(err(format!("unknown section {line}, expected [Profile]")));
-            }
-            if in_section {
-                return Err(err("duplicate [Profile] section".into()));
-            }
-            in_section = true;
-            continue;
-        }
-        if !in_section {
-            return Err(err(
-                "missing section: the file must start with [Profile]".into()
-            ));
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(err(format!("expected Key=Value, got '{line}'")));
-        };
-        let (key, value) = (key.trim(), value.trim());
-        let setting = parse_setting(key, value).map_err(err)?;
-        if let Some(first) = seen.insert(setting.key(), lineno) {
-            return Err(err(format!("{key} already set on line {first}")));
-        }
-        settings.push(setting);
-    }
-    if !in_section {
-        return Err(Error::Profile(format!(
-            "{}: missing section [Profile]",
-            path.display()
-        )));
-    }
-    if settings.contains(&Setting::PrivateTmp(true))
-        && settings.contains(&Setting::NoNewPrivileges(false))
-    {
-        let line = seen.get("NoNewPrivileges").copied().unwrap_or(0);
-        return Err(Error::Profile(format!(
-            "{}:{line}: NoNewPrivileges=no contradicts PrivateTmp=yes, which implies it",
-            path.display()
-        )));
-    }
-    Ok(Profile {
-        name: name.into(),
-        source: Source::File(path.into()),
-        settings,
-    })
-}
-
-fn parse_setting(key: &str, value: &str) -> std::result::Result<Setting, String> {
-    let bad = |what: &str| format!("bad value '{value}' for {key}: expected {what}");
-    Ok(match key {
-        "Description" => {
-            if value.is_empty() || value.chars().any(char::is_control) {
-                return Err(bad("a non-empty line of text"));
-            }
-            Setting::Description(value.into())
-        }
-        "MemoryMax" | "MemoryHigh" | "MemorySwapMax" => {
-            let l =
-                parse_memory(value).ok_or_else(|| bad("bytes with K/M/G/T, N%, or infinity"))?;
-            match key {
-                "MemoryMax" => Setting::MemoryMax(l),
-                "MemoryHigh" => Setting::MemoryHigh(l),
-                _ => Setting::MemorySwapMax(l),
-            }
-        }
-        // Sent as microseconds per second, 100 times the permyriad: it must fit.
-        "CPUQuota" => Setting::CPUQuota(
-            parse_permyriad(value)
-                .filter(|&p| p > 0 && p.checked_mul(100).is_some())
-                .ok_or_else(|| bad("N% greater than 0"))?,
-        ),
-        "CPUWeight" | "IOWeight" => {
-            let w = value
-                .parse::<u64>()
-                .ok()
-                .filter(|w| (1..=10_000).contains(w))
-                .ok_or_else(|| bad("an integer from 1 to 10000"))?;
-            if key == "CPUWeight" {
-                Setting::CPUWeight(w)
-            } else {
-                Setting::IOWeight(w)
-            }
-        }
-        "TasksMax" => {
-            Setting::TasksMax(parse_tasks(value).ok_or_else(|| bad("a count, N%, or infinity"))?)
-        }
-        "PrivateTmp" => Setting::PrivateTmp(parse_bool(value).ok_or_else(|| bad("a boolean"))?),
-        "NoNewPrivileges" => {
-            Setting::NoNewPrivileges(parse_bool(value).ok_or_else(|| bad("a boolean"))?)
-        }
-        _ => {
-            return Err(format!(
-                "unknown key '{key}' (allowed: Description, MemoryMax, MemoryHigh, MemorySwapMax, \
-                 CPUQuota, CPUWeight, IOWeight, TasksMax, PrivateTmp, NoNewPrivileges)"
-            ))
-        }
-    })
-}
-
-/// systemd's parse_boolean.
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "yes" | "y" | "true" | "t" | "on" => Some(true),
-        "0" | "no" | "n" | "false" | "f" | "off" => Some(false),
-        _ => None,
-    }
-}
-
-/// `N%` or `N.N%`/`N.NN%`, in hundredths of a percent, unbounded above.
-fn parse_permyriad(v: &str) -> Option<u64> {
-    let v = v.strip_suffix('%')?;
-    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
-    if int.is_empty() || !all_digits(int) || frac.len() > 2 || !all_digits(frac) {
-        return None;
-    }
-    let frac = format!("{frac:0<2}").parse::<u64>().ok()?;
-    int.parse::<u64>().ok()?.checked_mul(100)?.checked_add(frac)
-}
-
-fn all_digits(s: &str) -> bool {
-    s.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn parse_percent_limit(v: &str) -> Option<Limit> {
-    let p = parse_permyriad(v)?;
-    (p <= 10_000).then_some(Limit::Permyriad(p as u32))
-}
-
-fn parse_memory(v: &str) -> Option<Limit> {
-    if v == "infinity" {
-        return Some(Limit::Infinity);
-    }
-    if v.ends_with('%') {
-        return parse_percent_limit(v);
-    }
-    let (digits, shift) = match v.as_bytes().last()? {
-        b'K' => (&v[..v.len() - 1], 10),
-        b'M' => (&v[..v.len() - 1], 20),
-        b'G' => (&v[..v.len() - 1], 30),
-        b'T' => (&v[..v.len() - 1], 40),
-        _ => (v, 0),
-    };
-    if digits.is_empty() || !all_digits(digits) {
-        return None;
-    }
-    let n = digits.parse::<u64>().ok()?;
-    let bytes = n.checked_mul(1u64 << shift)?;
-    // u64::MAX is systemd's "infinity"; any other value is taken literally.
-    (bytes != u64::MAX).then_some(Limit::Absolute(bytes))
-}
-
-fn parse_tasks(v: &str) -> Option<Limit> {
-    if v == "infinity" {
-        return Some(Limit::Infinity);
-    }
-    if v.ends_with('%') {
-        return parse_percent_limit(v);
-    }
-    if v.is_empty() || !all_digits(v) {
-        return None;
-    }
-    let n = v.parse::<u64>().ok()?;
-    (n >= 1 && n != u64::MAX).then_some(Limit::Absolute(n))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::trust::TrustedDir;
     use super::*;
+    use crate::properties::{bus_properties, scale_from_permyriad, BusValue};
 
     fn p(text: &str) -> Result<Profile> {
         parse("web", Path::new("/etc/ssc/profiles.d/web.conf"), text)
@@ -656,7 +351,7 @@ mod tests {
         let relaxed = built_in("relaxed", 4).unwrap();
         assert!(!relaxed.private_tmp() && !relaxed.no_new_privileges());
         assert_eq!(
-            relaxed.bus_properties(),
+            bus_properties(&relaxed),
             vec![(
                 "MemoryMaxScale",
                 BusValue::U32(3_006_477_107),
@@ -676,8 +371,7 @@ mod tests {
         assert_eq!(prof.description(), Some("Web browsers"));
         assert!(!prof.private_tmp());
         assert!(!prof.no_new_privileges());
-        let props: Vec<_> = prof
-            .bus_properties()
+        let props: Vec<_> = bus_properties(&prof)
             .into_iter()
             .map(|(n, v, _)| (n, v))
             .collect();
@@ -849,7 +543,7 @@ mod tests {
     fn empty_profile_section_is_valid() {
         let prof = p("[Profile]\n").unwrap();
         assert!(prof.settings.is_empty());
-        assert!(prof.bus_properties().is_empty());
+        assert!(bus_properties(&prof).is_empty());
     }
 
     #[test]

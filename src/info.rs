@@ -1,0 +1,114 @@
+//! The modes that start nothing: --status, --list-profiles and --dry-run, and printing
+//! --help and --version. Each runs with root already dropped for good.
+
+use std::io::Write;
+use std::time::Instant;
+
+use crate::bus::{self, Connection, Peer};
+use crate::cli::{Cli, Mode};
+use crate::credentials::{self, Caller};
+use crate::error::{Context, Error, Result, EXIT_SSC};
+use crate::exec::{self, Command};
+use crate::namespace;
+use crate::origin;
+use crate::profile::{self, Profile};
+use crate::scope::{self, Request};
+
+/// Runs a mode that starts nothing.
+pub fn run(mode: Mode, cli: &Cli, caller: &Caller, cpus: u64) -> Result<u8> {
+    match mode {
+        Mode::Status { json } => status(caller, json),
+        Mode::ListProfiles => list_profiles(cpus),
+        Mode::DryRun => {
+            let profile = profile::load(&cli.profile, cpus)?;
+            let command = exec::resolve_command(cli.command.clone(), caller)?;
+            origin::check(&profile, cpus)?;
+            output(&dry_run(cli, &profile, &command, caller))
+        }
+        Mode::Launch { .. } => Err(Error::Usage("a launch is not an informational mode".into())),
+    }
+}
+
+/// Prints to stdout. A reader that went away (`ssc --list-profiles | head -1`) is not an
+/// error, as in ripgrep and sudo-rs.
+pub fn output(text: &str) -> Result<u8> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(0),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(0),
+        Err(e) => Err(e).context("writing to standard output"),
+    }
+}
+
+/// Runs with root already dropped for good.
+pub fn status(caller: &Caller, json: bool) -> Result<u8> {
+    let deadline = Instant::now() + scope::DEADLINE;
+    let socket = bus::connect(bus::SYSTEM_BUS, deadline).context(format!(
+        "cannot connect to the system bus at {}",
+        bus::SYSTEM_BUS
+    ))?;
+    let mut conn =
+        Connection::open(socket, Peer::Bus, caller.uid, deadline).map_err(|e| match e {
+            bus::OpenError::Refused(why) => Error::Bus(format!("system bus: {why}")),
+            bus::OpenError::Failed(e) => e,
+        })?;
+    let scopes = crate::status::query(&mut conn);
+    conn.close();
+    let scopes = scopes?;
+    if json {
+        output(&crate::status::json(&scopes))
+    } else {
+        output(&crate::status::text(&scopes))
+    }
+}
+
+pub fn list_profiles(cpus: u64) -> Result<u8> {
+    use std::fmt::Write as _;
+    let mut status = 0;
+    let mut text = String::new();
+    for loaded in profile::load_all(cpus)? {
+        match loaded {
+            Ok(p) => {
+                let _ = writeln!(text, "{} ({})", p.name, p.source);
+                for s in &p.settings {
+                    let _ = writeln!(text, "    {s}");
+                }
+                if p.private_tmp()
+                    && !p
+                        .settings
+                        .contains(&profile::Setting::NoNewPrivileges(true))
+                {
+                    let _ = writeln!(text, "    NoNewPrivileges=yes (implied by PrivateTmp=yes)");
+                }
+            }
+            Err(e) => {
+                crate::error::print(&e);
+                status = EXIT_SSC;
+            }
+        }
+    }
+    Ok(output(&text)?.max(status))
+}
+
+/// What a launch would do, step by step, as each step describes itself.
+pub fn dry_run(cli: &Cli, profile: &Profile, command: &Command, caller: &Caller) -> String {
+    let unit = format!("ssc-{}-<pid>-<random>.scope", profile.name);
+    let req = Request::new(profile, caller.uid, &command.argv, unit);
+    let mut lines = vec![format!("profile {} ({})", profile.name, profile.source)];
+    lines.extend(req.describe());
+    if cli.no_tty {
+        lines.push(format!(
+            "detached: fork, setsid, stdin /dev/null, stdout and stderr to the journal as '{}'",
+            exec::identifier(&command.program)
+        ));
+    }
+    if profile.private_tmp() {
+        lines.extend(namespace::describe());
+    }
+    lines.push(credentials::describe_drop(caller));
+    if profile.no_new_privileges() {
+        lines.push("NoNewPrivileges=yes: prctl(PR_SET_NO_NEW_PRIVS, 1)".into());
+    }
+    lines.push(command.describe());
+    lines.iter().map(|l| format!("{l}\n")).collect()
+}

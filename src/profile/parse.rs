@@ -1,0 +1,185 @@
+//! The profile file parser: systemd's unit-file syntax, one [Profile] section, keys from
+//! `KEYS` only, each at most once, and every error naming file:line.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::{Limit, Profile, Setting, Source, KEYS};
+use crate::error::{Error, Result};
+
+/// Parses a profile file. Every error names file:line.
+pub fn parse(name: &str, path: &Path, text: &str) -> Result<Profile> {
+    let mut in_section = false;
+    let mut seen: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut settings = Vec::new();
+    for (i, raw) in text.lines().enumerate() {
+        let lineno = i + 1;
+        let err = |msg: String| Error::Profile(format!("{}:{lineno}: {msg}", path.display()));
+        let line = raw.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with(';') {
+            continue;
+        }
+        if line.starts_with('[') {
+            if line != "[Profile]" {
+                return Err(err(format!("unknown section {line}, expected [Profile]")));
+            }
+            if in_section {
+                return Err(err("duplicate [Profile] section".into()));
+            }
+            in_section = true;
+            continue;
+        }
+        if !in_section {
+            return Err(err(
+                "missing section: the file must start with [Profile]".into()
+            ));
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            return Err(err(format!("expected Key=Value, got '{line}'")));
+        };
+        let (key, value) = (key.trim(), value.trim());
+        let setting = parse_setting(key, value).map_err(err)?;
+        if let Some(first) = seen.insert(setting.key(), lineno) {
+            return Err(err(format!("{key} already set on line {first}")));
+        }
+        settings.push(setting);
+    }
+    if !in_section {
+        return Err(Error::Profile(format!(
+            "{}: missing section [Profile]",
+            path.display()
+        )));
+    }
+    if settings.contains(&Setting::PrivateTmp(true))
+        && settings.contains(&Setting::NoNewPrivileges(false))
+    {
+        let line = seen.get("NoNewPrivileges").copied().unwrap_or(0);
+        return Err(Error::Profile(format!(
+            "{}:{line}: NoNewPrivileges=no contradicts PrivateTmp=yes, which implies it",
+            path.display()
+        )));
+    }
+    Ok(Profile {
+        name: name.into(),
+        source: Source::File(path.into()),
+        settings,
+    })
+}
+
+fn parse_setting(key: &str, value: &str) -> std::result::Result<Setting, String> {
+    let bad = |what: &str| format!("bad value '{value}' for {key}: expected {what}");
+    Ok(match key {
+        "Description" => {
+            if value.is_empty() || value.chars().any(char::is_control) {
+                return Err(bad("a non-empty line of text"));
+            }
+            Setting::Description(value.into())
+        }
+        "MemoryMax" | "MemoryHigh" | "MemorySwapMax" => {
+            let l =
+                parse_memory(value).ok_or_else(|| bad("bytes with K/M/G/T, N%, or infinity"))?;
+            match key {
+                "MemoryMax" => Setting::MemoryMax(l),
+                "MemoryHigh" => Setting::MemoryHigh(l),
+                _ => Setting::MemorySwapMax(l),
+            }
+        }
+        // Sent as microseconds per second, 100 times the permyriad: it must fit.
+        "CPUQuota" => Setting::CPUQuota(
+            parse_permyriad(value)
+                .filter(|&p| p > 0 && p.checked_mul(100).is_some())
+                .ok_or_else(|| bad("N% greater than 0"))?,
+        ),
+        "CPUWeight" | "IOWeight" => {
+            let w = value
+                .parse::<u64>()
+                .ok()
+                .filter(|w| (1..=10_000).contains(w))
+                .ok_or_else(|| bad("an integer from 1 to 10000"))?;
+            if key == "CPUWeight" {
+                Setting::CPUWeight(w)
+            } else {
+                Setting::IOWeight(w)
+            }
+        }
+        "TasksMax" => {
+            Setting::TasksMax(parse_tasks(value).ok_or_else(|| bad("a count, N%, or infinity"))?)
+        }
+        "PrivateTmp" => Setting::PrivateTmp(parse_bool(value).ok_or_else(|| bad("a boolean"))?),
+        "NoNewPrivileges" => {
+            Setting::NoNewPrivileges(parse_bool(value).ok_or_else(|| bad("a boolean"))?)
+        }
+        _ => {
+            return Err(format!(
+                "unknown key '{key}' (allowed: {})",
+                KEYS.join(", ")
+            ))
+        }
+    })
+}
+
+/// systemd's parse_boolean.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "1" | "yes" | "y" | "true" | "t" | "on" => Some(true),
+        "0" | "no" | "n" | "false" | "f" | "off" => Some(false),
+        _ => None,
+    }
+}
+
+/// `N%` or `N.N%`/`N.NN%`, in hundredths of a percent, unbounded above.
+fn parse_permyriad(v: &str) -> Option<u64> {
+    let v = v.strip_suffix('%')?;
+    let (int, frac) = v.split_once('.').unwrap_or((v, ""));
+    if int.is_empty() || !all_digits(int) || frac.len() > 2 || !all_digits(frac) {
+        return None;
+    }
+    let frac = format!("{frac:0<2}").parse::<u64>().ok()?;
+    int.parse::<u64>().ok()?.checked_mul(100)?.checked_add(frac)
+}
+
+fn all_digits(s: &str) -> bool {
+    s.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn parse_percent_limit(v: &str) -> Option<Limit> {
+    let p = parse_permyriad(v)?;
+    (p <= 10_000).then_some(Limit::Permyriad(p as u32))
+}
+
+fn parse_memory(v: &str) -> Option<Limit> {
+    if v == "infinity" {
+        return Some(Limit::Infinity);
+    }
+    if v.ends_with('%') {
+        return parse_percent_limit(v);
+    }
+    let (digits, shift) = match v.as_bytes().last()? {
+        b'K' => (&v[..v.len() - 1], 10),
+        b'M' => (&v[..v.len() - 1], 20),
+        b'G' => (&v[..v.len() - 1], 30),
+        b'T' => (&v[..v.len() - 1], 40),
+        _ => (v, 0),
+    };
+    if digits.is_empty() || !all_digits(digits) {
+        return None;
+    }
+    let n = digits.parse::<u64>().ok()?;
+    let bytes = n.checked_mul(1u64 << shift)?;
+    // u64::MAX is systemd's "infinity"; any other value is taken literally.
+    (bytes != u64::MAX).then_some(Limit::Absolute(bytes))
+}
+
+fn parse_tasks(v: &str) -> Option<Limit> {
+    if v == "infinity" {
+        return Some(Limit::Infinity);
+    }
+    if v.ends_with('%') {
+        return parse_percent_limit(v);
+    }
+    if v.is_empty() || !all_digits(v) {
+        return None;
+    }
+    let n = v.parse::<u64>().ok()?;
+    (n >= 1 && n != u64::MAX).then_some(Limit::Absolute(n))
+}
