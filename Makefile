@@ -137,8 +137,12 @@ deb: files
 
 # RPM_FROM_SOURCE=1: leave the prebuilt files out of the source tarball, so that the
 # spec's %build compiles everything with cargo (slow: a full release build).
+RPM_ARCH := $(shell rpm --eval '%{_arch}' 2>/dev/null)
+RPM      := target/rpm/RPMS/$(RPM_ARCH)/ssc-$(VERSION)-1.$(RPM_ARCH).rpm
+
 rpm: files
 	VERSION=$(VERSION) packaging/build-rpm.sh
+	packaging/check-rpm.sh $(RPM)
 
 # A VM that does not boot or does not report is a failure, never a skip. The guest
 # installs the .deb with dpkg -i and removes it at the end.

@@ -63,16 +63,7 @@ Depends: $shlibs, systemd, dbus
 Section: admin
 Priority: optional
 Description: run a command in a transient systemd scope chosen by a profile
- ssc is a small set-user-ID root launcher. It asks the system's systemd for a
- transient scope under the caller's user slice, applies the limits of a named
- isolation profile (MemoryMax, CPUQuota, TasksMax, ...), optionally gives the
- command a private /tmp and NoNewPrivileges, drops root for good and becomes
- the command. The profiles belong to the administrator
- (/etc/ssc/profiles.d/NAME.conf), so the user cannot raise the limits.
- .
- Also ships ssc-desktop (not set-user-ID), desktop entries that start
- browsers through ssc, man pages, bash/zsh/fish completions and example
- profiles in /usr/share/doc/ssc/examples.
+$(sed 's/^$/./; s/^/ /' packaging/description.txt)
 CONTROL
 (cd "$ROOT" && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | LC_ALL=C sort -z |
     xargs -0 md5sum) >"$ROOT/DEBIAN/md5sums"

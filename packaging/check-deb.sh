@@ -8,16 +8,15 @@
 # file is set-user-ID or set-group-ID; every file is root/root; the man pages
 # (gzipped), completions, desktop files, example profiles and copyright are
 # where Debian looks for them; the control file is right; nothing is a
-# conffile.  Ends with "N passed, M failed" and fails if M > 0.
+# conffile.  TAP output (tools/check.sh); ends with "N passed, M failed" and fails if
+# M > 0.
 set -uo pipefail
 
 [[ $# -eq 1 && -f $1 ]] || { echo "usage: $0 PACKAGE.deb" >&2; exit 2; }
 DEB=$1
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-passed=0 failed=0
-ok() { passed=$((passed + 1)); printf 'ok   %s\n' "$1"; }
-bad() { failed=$((failed + 1)); printf 'FAIL %s: %s\n' "$1" "$2"; }
-check_eq() { if [[ $2 == "$3" ]]; then ok "$1"; else bad "$1" "expected '$2', got '$3'"; fi; }
+# shellcheck source=tools/check.sh
+. "$REPO/tools/check.sh"
 
 listing=$(dpkg-deb -c "$DEB") || { echo "dpkg-deb -c $DEB failed" >&2; exit 1; }
 # "MODE OWNER/GROUP SIZE DATE TIME ./PATH" -> "MODE OWNER/GROUP /PATH"
@@ -43,7 +42,7 @@ for f in "$REPO"/desktop/*.desktop; do
     check_eq "desktop file ${f##*/}" "-rw-r--r-- root/root" "$(entry "/usr/share/applications/${f##*/}")"
 done
 examples=("$REPO"/packaging/examples/*.conf)
-if [[ ${#examples[@]} -ge 2 ]]; then ok "at least two example profiles"; else bad "example profiles" "${#examples[@]} in packaging/examples"; fi
+if [[ ${#examples[@]} -ge 2 ]]; then ok "at least two example profiles"; else not_ok "example profiles" "${#examples[@]} in packaging/examples"; fi
 for f in "${examples[@]}"; do
     check_eq "example ${f##*/} is a doc" "-rw-r--r-- root/root" "$(entry "/usr/share/doc/ssc/examples/${f##*/}")"
 done
@@ -57,11 +56,10 @@ check_eq "Version is Cargo.toml's" "$version" "$(dpkg-deb -f "$DEB" Version)"
 check_eq "Architecture is dpkg's" "$(dpkg --print-architecture)" "$(dpkg-deb -f "$DEB" Architecture)"
 depends=$(dpkg-deb -f "$DEB" Depends)
 for dep in libc6 systemd dbus; do
-    if [[ ", $depends," == *", $dep"[\ ,]* ]]; then ok "Depends on $dep"; else bad "Depends on $dep" "Depends: $depends"; fi
+    if [[ ", $depends," == *", $dep"[\ ,]* ]]; then ok "Depends on $dep"; else not_ok "Depends on $dep" "Depends: $depends"; fi
 done
-if [[ $(dpkg-deb -f "$DEB" Installed-Size) =~ ^[0-9]+$ ]]; then ok "Installed-Size"; else bad "Installed-Size" "missing"; fi
+if [[ $(dpkg-deb -f "$DEB" Installed-Size) =~ ^[0-9]+$ ]]; then ok "Installed-Size"; else not_ok "Installed-Size" "missing"; fi
 control_files=$(dpkg-deb --ctrl-tarfile "$DEB" | tar -t | sed 's|^\./||' | grep -v '^$' | LC_ALL=C sort | xargs)
 check_eq "control members (no conffiles, no maintainer scripts)" "control md5sums" "$control_files"
 
-echo "$passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+tap_done

@@ -20,6 +20,7 @@ pub(crate) mod namespace;
 pub(crate) mod origin;
 pub mod profile;
 pub(crate) mod properties;
+pub(crate) mod request;
 pub mod scope;
 pub(crate) mod signals;
 pub(crate) mod slots;

@@ -169,12 +169,9 @@ fn app_id(arg: &str) -> Result<String, String> {
 }
 
 /// Profile names as ssc accepts them: `[a-z0-9][a-z0-9_-]{0,31}`.
+/// ssc's own rule for profile names, so that nothing is wrapped that ssc would refuse.
 fn profile_name(arg: &str) -> Result<String, String> {
-    let first_ok = arg.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit());
-    let rest_ok = arg
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
-    if first_ok && rest_ok && arg.len() <= 32 {
+    if ssc::profile::valid_name(arg) {
         Ok(arg.to_owned())
     } else {
         Err("a profile name matches [a-z0-9][a-z0-9_-]{0,31}".into())
