@@ -30,24 +30,28 @@ _ssc_record() { # STATUS NAME
     printf '%s %s: %s\n' "$1" "$SSC_SCENARIO" "$2" >>"$SSC_TALLY"
 }
 
+# TAP lines, as tools/check.sh prints them on the host, numbered across the whole run
+# (the tally file outlives each scenario's process).
+_ssc_n() { wc -l <"$SSC_TALLY" 2>/dev/null | tr -d ' '; }
+
 pass() {
     _ssc_record PASS "$1"
-    printf 'ok   - %s\n' "$1"
+    printf 'ok %s - %s\n' "$(_ssc_n)" "$1"
     return 0
 }
 
 fail() {
     _ssc_record FAIL "$1"
-    printf 'FAIL - %s\n' "$1"
+    printf 'not ok %s - %s\n' "$(_ssc_n)" "$1"
     if [[ -n ${2:-} ]]; then
-        printf '%s\n' "$2" | sed 's/^/       | /'
+        printf '%s\n' "$2" | sed 's/^/# | /'
     fi
     return 0
 }
 
 skip() {
     _ssc_record SKIP "$1"
-    printf 'skip - %s (%s)\n' "$1" "${2:-no reason given}"
+    printf 'ok %s - %s # SKIP %s\n' "$(_ssc_n)" "$1" "${2:-no reason given}"
     return 0
 }
 

@@ -42,17 +42,6 @@ wave() { # NAME CMD
     done
 } >"$out-wave.txt" 2>&1
 
-# Peak RSS of the launcher process itself (the command is true), the largest of 20 runs.
-python3 - "$ssc_cmd" "$run_cmd" >"$out-rss.txt" 2>&1 <<'PY'
-import resource, subprocess, sys
-for cmd in sys.argv[1:]:
-    peak = 0
-    for _ in range(20):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-        subprocess.run(cmd.split(), check=True)
-        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-    print(f"{peak} KiB peak RSS: {cmd}")
-PY
 loginctl disable-linger alice
-cat "$out-wave.txt" "$out-rss.txt"
-check "benchmark produced results" test -s "$out-median.json" -a -s "$out-wave.txt" -a -s "$out-rss.txt"
+cat "$out-wave.txt"
+check "benchmark produced results" test -s "$out-median.json" -a -s "$out-wave.txt"
