@@ -7,7 +7,7 @@
 //! did, and execs. Every mode that starts nothing (info.rs) drops root for good first.
 //!
 //! Threads: ssc has exactly one, from start to exec. Its D-Bus connection is its own
-//! synchronous code (bus.rs), not zbus's threaded one. The fork of detached mode copies
+//! synchronous code (bus/), not zbus's threaded one. The fork of detached mode copies
 //! only the calling thread, unshare() and prctl() act on the calling thread only, and the
 //! close-on-exec sweep would race a thread that can still receive fds, so `single_threaded`
 //! checks it before each of these.

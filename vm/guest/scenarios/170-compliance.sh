@@ -28,9 +28,9 @@ for c in "${cases[@]}"; do
     read -r kv prop <<<"$c"
     i=$((i + 1))
     printf '[Profile]\n%s\n' "$kv" >$D/compl.conf && chmod 644 $D/compl.conf
-    as_user 'ssc --no-tty -p compl -- sleep 30'
-    systemd-run --scope -q --unit="ssc-compliance-ref-$i" -p "$kv" --uid=1000 --gid=1000 sleep 30 &
-    sleep 1.5
+    as_user 'ssc --no-tty -p compl -- sleep 6'
+    systemd-run --scope -q --unit="ssc-compliance-ref-$i" -p "$kv" --uid=1000 --gid=1000 sleep 6 &
+    sleep 2
     unit=$(systemctl list-units --plain --no-legend 'ssc-compl-*.scope' | awk '{print $1}' | head -1)
     ours=$(systemctl show -P "$prop" "$unit" 2>&1)
     theirs=$(systemctl show -P "$prop" "ssc-compliance-ref-$i.scope" 2>&1)
@@ -39,7 +39,8 @@ for c in "${cases[@]}"; do
     else
         fail "$kv: $prop agrees with systemd-run" "ssc ($unit): '$ours', systemd-run: '$theirs'"
     fi
-    pkill -u alice -x -f 'sleep 30' || true
+    # Both scopes end with their sleep, well before the next case's.
     wait
+    sleep 1
 done
 rm -f $D/compl.conf
