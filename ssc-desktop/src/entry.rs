@@ -126,12 +126,15 @@ fn rewrite(text: &str, groups: &HashSet<String>, prefix: &str, profile: &str) ->
     }
     // The entry parsed as an application, so [Desktop Entry] has keys.
     let at = marker_after.expect("[Desktop Entry] has keys");
+    // The marker gets the line end of the line before it. A last line without one (or
+    // with a bare "\r", which no parser ends a line at) gets a "\n" first, or the marker
+    // would run on from it.
     let eol = match split_eol(&lines[at]).1 {
-        "" => {
+        eol if eol.ends_with('\n') => eol.to_owned(),
+        _ => {
             lines[at].push('\n');
-            "\n"
+            "\n".to_owned()
         }
-        eol => eol,
     };
     lines.insert(at + 1, format!("{MARKER}={profile}{eol}"));
     lines.concat()
@@ -265,5 +268,20 @@ mod tests {
         .unwrap();
         assert_eq!(wrapped_profile(&wrapped, path).as_deref(), Some("web_2"));
         assert_eq!(wrapped_profile("[Desktop Entry]\nName=T\n", path), None);
+    }
+
+    #[test]
+    fn marker_after_a_last_line_ending_in_a_bare_cr_is_a_line_of_its_own() {
+        let text = "[Desktop Entry]\nType=Application\nName=A\nExec=a\r";
+        let out = wrap(text, Path::new("a.desktop"), "strict").unwrap();
+        assert_eq!(
+            out,
+            "[Desktop Entry]\nType=Application\nName=A\nExec=ssc --no-tty -p strict -- a\r\n\
+             X-SSC-Wrapped=strict\n"
+        );
+        assert_eq!(
+            wrapped_profile(&out, Path::new("a.desktop")).as_deref(),
+            Some("strict")
+        );
     }
 }
