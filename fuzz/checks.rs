@@ -129,31 +129,46 @@ pub fn desktop_entry(data: &[u8]) {
         return;
     };
     let marker = format!("{}=strict", entry::MARKER);
-    let mut lines: Vec<&str> = out.split_inclusive('\n').collect();
-    let at = lines
-        .iter()
-        .position(|l| l.trim_end_matches(['\r', '\n']) == marker)
-        .expect("the marker line");
-    lines.remove(at);
+    let out_lines: Vec<&str> = out.split_inclusive('\n').collect();
     let original: Vec<&str> = text.split_inclusive('\n').collect();
-    assert_eq!(lines.len(), original.len(), "{text:?} -> {out:?}");
-    for (i, (o, w)) in original.iter().zip(&lines).enumerate() {
-        // The line before the marker gets a line end if it had none (the last line).
-        let w: &str = match w.strip_suffix('\n') {
-            Some(body) if at > 0 && i == at - 1 && !o.ends_with('\n') => body,
-            _ => w,
-        };
-        if *o == w {
-            continue;
+    // The input may hold marker-like lines of its own (in other groups): one of the
+    // marker lines in the output is the inserted one, and with it taken out, every other
+    // line is the original's, or its Exec with the prefix, or DBusActivatable turned off.
+    let explained = |at: usize| -> Result<(), String> {
+        let mut lines = out_lines.clone();
+        lines.remove(at);
+        if lines.len() != original.len() {
+            return Err(format!("{} lines for {}", lines.len(), original.len()));
         }
-        // The prefix went in once, in front of the program; taking it out again gives back
-        // the original line.
-        let exec = ["ssc --no-tty -p strict -- ", "ssc -p strict -- "]
-            .iter()
-            .any(|prefix| w.contains(prefix) && w.replacen(prefix, "", 1) == *o);
-        let dbus = w.contains("DBusActivatable") && w.trim_end().ends_with("false");
-        assert!(exec || dbus, "line {i} changed: {o:?} -> {w:?}");
-    }
+        for (i, (o, w)) in original.iter().zip(&lines).enumerate() {
+            // The line before the marker gets a line end if it had none (the last line).
+            let w: &str = match w.strip_suffix('\n') {
+                Some(body) if at > 0 && i == at - 1 && !o.ends_with('\n') => body,
+                _ => w,
+            };
+            if *o == w {
+                continue;
+            }
+            // The prefix went in once, in front of the program; taking it out again
+            // gives back the original line.
+            let exec = ["ssc --no-tty -p strict -- ", "ssc -p strict -- "]
+                .iter()
+                .any(|prefix| w.contains(prefix) && w.replacen(prefix, "", 1) == *o);
+            let dbus = w.contains("DBusActivatable") && w.trim_end().ends_with("false");
+            if !(exec || dbus) {
+                return Err(format!("line {i} changed: {o:?} -> {w:?}"));
+            }
+        }
+        Ok(())
+    };
+    let candidates: Vec<usize> = (0..out_lines.len())
+        .filter(|&i| out_lines[i].trim_end_matches(['\r', '\n']) == marker)
+        .collect();
+    let results: Vec<Result<(), String>> = candidates.iter().map(|&at| explained(at)).collect();
+    assert!(
+        results.iter().any(Result::is_ok),
+        "{text:?} -> {out:?}: {results:?}"
+    );
     assert!(
         entry::wrap(&out, path, "strict").is_err(),
         "wrapped twice: {out:?}"
