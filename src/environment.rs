@@ -47,11 +47,12 @@ impl Environment {
 }
 
 /// Empties this process's own environment (the copy from /proc/self/environ is what the
-/// command gets). ssc is single-threaded here, so nothing reads it concurrently.
-pub fn clear_process_environment() {
-    for (key, _) in std::env::vars_os() {
-        std::env::remove_var(key);
-    }
+/// command gets). All of it, entries std cannot name included: `std::env::remove_var`
+/// panics on a key like "=a", which any caller can put in her envp.
+pub fn clear_process_environment() -> Result<()> {
+    // SAFETY: clearenv() is not thread-safe; launch.rs calls this only after checking that
+    // ssc has one thread, and nothing in ssc holds a pointer into environ.
+    unsafe { nix::env::clearenv() }.map_err(|e| crate::error::Error::sys("clearenv", e))
 }
 
 /// Turns arguments into the C strings execve takes. An argument cannot contain NUL: the

@@ -59,7 +59,8 @@ pub fn run() -> Result<u8> {
     // Only root can read a set-user-ID process's environ. Then the process environment
     // goes: nothing ssc runs (NSS modules included) may act on the caller's variables.
     let env = Environment::from_proc()?;
-    environment::clear_process_environment();
+    single_threaded("clearing the environment")?;
+    environment::clear_process_environment()?;
     let caller = Caller::from_process()?;
     if setuid_root {
         credentials::become_caller_keeping_root(&caller)?;
