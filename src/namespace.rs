@@ -164,10 +164,14 @@ fn noexec_of(fd: &OwnedFd) -> Result<MsFlags> {
 
 /// The working directory again, by its path, inside the new namespace: an fd opened
 /// before would still reach the host's /tmp through ".". Runs as the caller.
+/// A working directory whose path the kernel cannot give is refused: it could lie under
+/// the host's /tmp, and ".." from it would lead there.
 pub fn reenter_cwd() -> Result<()> {
-    let Ok(cwd) = std::env::current_dir() else {
-        return Ok(());
-    };
+    let cwd = std::env::current_dir().map_err(|e| {
+        Error::Refused(format!(
+            "the working directory has no path, so it may be in the host's /tmp: {e}"
+        ))
+    })?;
     if !PRIVATE_DIRS.iter().any(|d| cwd.starts_with(d)) {
         return Ok(());
     }

@@ -113,6 +113,10 @@ check_contains "...saying why" "the working directory /tmp/alice-work is in the 
 out=$(as_user 'cd /tmp && ssc -p strict -- ls -a .')
 if [[ $out != *alice-host-file* ]]; then pass "cwd /tmp: '.' is the private /tmp"
 else fail "cwd /tmp: '.' is the private /tmp" "$out"; fi
+out=$(as_user 'mkdir /tmp/alice-gone && cd /tmp/alice-gone && rmdir /tmp/alice-gone && ssc -p strict -- ls -a .. 2>&1; echo "rc=$?"')
+check_contains "cwd deleted from the host /tmp: refused with 125" "rc=125" "$out"
+if [[ $out != *alice-host-file* ]]; then pass "cwd deleted from the host /tmp: '..' does not reach it"
+else fail "cwd deleted from the host /tmp: '..' does not reach it" "$out"; fi
 rm -rf /tmp/alice-work /tmp/alice-host-file
 
 # --- Closed pipes and a broken stderr.
