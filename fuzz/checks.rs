@@ -69,6 +69,22 @@ pub fn profile(data: &[u8]) {
     assert_eq!(names, want);
     // Every profile is at least as tight as itself.
     assert_eq!(prof.loosens(&prof, 8 << 30, 4_194_304), None);
+    // What --list-profiles shows is systemd syntax that reads back as the same settings.
+    let shown: String = prof.settings.iter().map(|s| format!("{s}\n")).collect();
+    let again = profile::parse("fuzz", path, &format!("[Profile]\n{shown}"))
+        .unwrap_or_else(|e| panic!("{shown:?} does not parse again: {e}"));
+    assert_eq!(again.policy(), prof.policy(), "{shown:?}");
+    assert_eq!(
+        again
+            .settings
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>(),
+        prof.settings
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+    );
 }
 
 /// The command line: parsed or refused with one line; the command is the argv's tail.

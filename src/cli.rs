@@ -19,7 +19,7 @@ use crate::profile::DEFAULT_PROFILE;
     after_help = crate::error::exit_status_help()
 )]
 pub struct Cli {
-    /// Isolation profile: a built-in (strict, relaxed) or /etc/ssc/profiles.d/NAME.conf
+    /// Isolation profile: a built-in (strict, relaxed, offline) or /etc/ssc/profiles.d/NAME.conf
     #[arg(short = 'p', long = "profile", visible_alias = "isolation", value_name = "NAME",
           default_value = DEFAULT_PROFILE)]
     pub profile: String,

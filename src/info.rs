@@ -7,6 +7,7 @@ use std::time::Instant;
 use crate::bus::{self, Connection, Peer};
 use crate::cli::{Cli, Mode};
 use crate::credentials::{self, Caller};
+use crate::enforcement::{self, Support};
 use crate::error::{Context, Error, Result, EXIT_SSC};
 use crate::exec::{self, Command};
 use crate::namespace;
@@ -66,12 +67,20 @@ pub fn list_profiles(cpus: u64) -> Result<u8> {
     use std::fmt::Write as _;
     let mut status = 0;
     let mut text = String::new();
+    let support = Support::probe();
     for loaded in profile::load_all(cpus)? {
         match loaded {
             Ok(p) => {
                 let _ = writeln!(text, "{} ({})", p.name, p.source);
                 for s in &p.settings {
-                    let _ = writeln!(text, "    {s}");
+                    match support.unenforceable(s) {
+                        None => {
+                            let _ = writeln!(text, "    {s}");
+                        }
+                        Some(why) => {
+                            let _ = writeln!(text, "    {s}    [cannot be enforced here: {why}]");
+                        }
+                    }
                 }
                 if p.private_tmp()
                     && !p
@@ -96,6 +105,8 @@ pub fn dry_run(cli: &Cli, profile: &Profile, command: &Command, caller: &Caller)
     let req = Request::new(profile, caller.uid, &command.argv, unit);
     let mut lines = vec![format!("profile {} ({})", profile.name, profile.source)];
     lines.extend(req.describe());
+    let support = Support::probe();
+    lines.extend(enforcement::describe(profile, &support));
     if cli.no_tty {
         lines.push(format!(
             "detached: fork, setsid, stdin /dev/null, stdout and stderr to the journal as '{}'",

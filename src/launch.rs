@@ -3,7 +3,8 @@
 //! ssc starts as root through its set-user-ID bit. It reads what only root can read of
 //! its own process, sets its effective uid to the caller's and stays that way, except
 //! for the steps done as root: taking one of the caller's launch slots, connecting to
-//! systemd, and building the mount namespace. Then it drops root for good, checks that it
+//! systemd, asking the kernel which BPF programs the scope has, and building the mount
+//! namespace. Then it drops root for good, checks that it
 //! did, and execs. Every mode that starts nothing (info.rs) drops root for good first.
 //!
 //! Threads: ssc has exactly one, from start to exec. Its D-Bus connection is its own
@@ -16,6 +17,7 @@ use std::collections::BTreeSet;
 use std::convert::Infallible;
 use std::ffi::OsString;
 use std::os::fd::RawFd;
+use std::path::Path;
 use std::time::Instant;
 
 use nix::fcntl::{open, OFlag};
@@ -27,6 +29,7 @@ use crate::cli::{self, Parsed};
 use crate::config;
 use crate::credentials::{self, Caller};
 use crate::detach::{self, Detached};
+use crate::enforcement::{Attached, Expected};
 use crate::environment::{self, Environment};
 use crate::error::{Context, Error, Result};
 use crate::exec::{self, Command};
@@ -174,20 +177,33 @@ fn launch(l: &Launch) -> Result<Infallible> {
     drop(slot);
     window.leave()?;
     created?;
-    let unit = scope::current_unit()?;
-    if unit != request.unit {
+    let cgroup = scope::current_cgroup()?;
+    if !cgroup.ends_with(&format!("/{}", request.unit)) {
         return Err(Error::Bus(format!(
-            "systemd reported {} started, but this process is in {unit}",
+            "systemd reported {} started, but this process is in {cgroup}",
             request.unit
         )));
     }
+    // Enforced or refused: systemd applies BPF-based settings to a scope best-effort, so
+    // what the profile asks for is looked up on the scope's cgroup (enforcement.rs).
+    let expected = Expected::new(
+        l.profile,
+        Path::new("/sys/fs/cgroup").join(cgroup.trim_start_matches('/')),
+    )?;
+    // Privileged step 3, for network and device settings only: ask the kernel which BPF
+    // programs are attached; it answers root only.
+    let attached = match expected.needs_query() {
+        true => credentials::as_root(caller, || expected.query())?,
+        false => Attached::new(),
+    };
+    expected.check(&attached)?;
 
     if l.detached {
         journal::redirect_output(&exec::identifier(&l.command.program))?;
     }
 
     if l.profile.private_tmp() {
-        // Privileged step 3: the mount namespace, around one unprivileged step that opens
+        // Privileged step 4: the mount namespace, around one unprivileged step that opens
         // the paths the caller names with the caller's credentials.
         single_threaded("unshare")?;
         credentials::as_root(caller, namespace::unshare_mounts)?;

@@ -4,12 +4,14 @@
 //! Modules are crate-private but for what the tests outside the crate drive: the D-Bus
 //! code against fake managers, and the parsers the fuzz targets feed.
 
+pub(crate) mod bpf;
 pub mod bus;
 pub mod cli;
 pub(crate) mod config;
 pub(crate) mod credentials;
 pub(crate) mod detach;
 pub(crate) mod display;
+pub(crate) mod enforcement;
 pub mod environment;
 pub mod error;
 pub(crate) mod exec;

@@ -26,7 +26,7 @@ pub fn check(profile: &Profile, cpus: u64) -> Result<()> {
 }
 
 /// MemTotal, the base of systemd's memory percentages.
-fn physical_memory() -> Result<u64> {
+pub(crate) fn physical_memory() -> Result<u64> {
     let text = std::fs::read_to_string("/proc/meminfo").context("/proc/meminfo")?;
     text.lines()
         .find_map(|l| l.strip_prefix("MemTotal:"))

@@ -11,6 +11,18 @@ pub enum BusValue {
     Str(String),
     U32(u32),
     U64(u64),
+    /// `ay`: AllowedCPUs.
+    Bytes(Vec<u8>),
+    /// `a(iayu)`: IPAddressAllow/Deny (family, address, prefix length).
+    Addresses(Vec<(i32, Vec<u8>, u32)>),
+    /// `(bas)`: RestrictNetworkInterfaces (allow list?, names).
+    Interfaces(bool, Vec<String>),
+    /// `a(iiqq)`: SocketBindAllow/Deny (family, protocol, number of ports, first port).
+    SocketBinds(Vec<(i32, i32, u16, u16)>),
+    /// `a(ss)`: DeviceAllow (path, access).
+    Devices(Vec<(String, String)>),
+    /// `a(st)`: IO*Max (path, limit).
+    IoLimits(Vec<(String, u64)>),
 }
 
 impl fmt::Display for BusValue {
@@ -19,6 +31,12 @@ impl fmt::Display for BusValue {
             BusValue::Str(s) => write!(f, "s {s:?}"),
             BusValue::U32(n) => write!(f, "u {n}"),
             BusValue::U64(n) => write!(f, "t {n}"),
+            BusValue::Bytes(b) => write!(f, "ay {b:?}"),
+            BusValue::Addresses(a) => write!(f, "a(iayu) {a:?}"),
+            BusValue::Interfaces(allow, names) => write!(f, "(bas) ({allow}, {names:?})"),
+            BusValue::SocketBinds(b) => write!(f, "a(iiqq) {b:?}"),
+            BusValue::Devices(d) => write!(f, "a(ss) {d:?}"),
+            BusValue::IoLimits(l) => write!(f, "a(st) {l:?}"),
         }
     }
 }
@@ -45,10 +63,61 @@ pub fn bus_property(setting: &Setting) -> Option<(&'static str, BusValue)> {
         Setting::MemoryMax(l) => limit("MemoryMax", "MemoryMaxScale", l),
         Setting::MemoryHigh(l) => limit("MemoryHigh", "MemoryHighScale", l),
         Setting::MemorySwapMax(l) => limit("MemorySwapMax", "MemorySwapMaxScale", l),
+        Setting::MemoryLow(l) => limit("MemoryLow", "MemoryLowScale", l),
+        Setting::MemoryMin(l) => limit("MemoryMin", "MemoryMinScale", l),
         Setting::TasksMax(l) => limit("TasksMax", "TasksMaxScale", l),
         Setting::CPUQuota(p) => ("CPUQuotaPerSecUSec", BusValue::U64(p.saturating_mul(100))),
         Setting::CPUWeight(w) => ("CPUWeight", BusValue::U64(*w)),
         Setting::IOWeight(w) => ("IOWeight", BusValue::U64(*w)),
+        Setting::AllowedCPUs(c) => ("AllowedCPUs", BusValue::Bytes(c.to_bytes())),
+        Setting::IPAddressAllow(a) | Setting::IPAddressDeny(a) => (
+            setting.key(),
+            BusValue::Addresses(
+                a.prefixes
+                    .iter()
+                    .map(|p| {
+                        let bytes = p.address_bytes().to_vec();
+                        (p.family, bytes, u32::from(p.prefix_len))
+                    })
+                    .collect(),
+            ),
+        ),
+        Setting::RestrictNetworkInterfaces(i) => (
+            "RestrictNetworkInterfaces",
+            BusValue::Interfaces(i.allow, i.names.clone()),
+        ),
+        Setting::SocketBindAllow(b) | Setting::SocketBindDeny(b) => (
+            setting.key(),
+            BusValue::SocketBinds(
+                b.iter()
+                    .map(|b| (b.family, b.protocol, b.nr_ports, b.port_min))
+                    .collect(),
+            ),
+        ),
+        Setting::DevicePolicy(p) => ("DevicePolicy", BusValue::Str(p.as_str().into())),
+        Setting::DeviceAllow(d) => (
+            "DeviceAllow",
+            BusValue::Devices(
+                d.iter()
+                    .map(|d| (d.path.clone(), d.access.clone()))
+                    .collect(),
+            ),
+        ),
+        Setting::IOLimit(kind, l) => (
+            kind.key(),
+            BusValue::IoLimits(l.iter().map(|l| (l.path.clone(), l.limit)).collect()),
+        ),
+        Setting::ManagedOOMMemoryPressure(m) => {
+            ("ManagedOOMMemoryPressure", BusValue::Str(m.as_str().into()))
+        }
+        Setting::ManagedOOMMemoryPressureLimit(p) => (
+            "ManagedOOMMemoryPressureLimit",
+            BusValue::U32(scale_from_permyriad(*p)),
+        ),
+        Setting::ManagedOOMPreference(p) => {
+            ("ManagedOOMPreference", BusValue::Str(p.as_str().into()))
+        }
+        Setting::RuntimeMaxSec(usec, _) => ("RuntimeMaxUSec", BusValue::U64(*usec)),
         Setting::Description(_) | Setting::PrivateTmp(_) | Setting::NoNewPrivileges(_) => {
             return None
         }

@@ -79,6 +79,14 @@ impl Request {
                     BusValue::Str(s) => Value::from(s.as_str()),
                     BusValue::U32(n) => Value::from(*n),
                     BusValue::U64(n) => Value::from(*n),
+                    BusValue::Bytes(b) => Value::from(b.clone()),
+                    BusValue::Addresses(a) => Value::from(a.clone()),
+                    BusValue::Interfaces(allow, names) => {
+                        Value::from(zvariant::Structure::from((*allow, names.clone())))
+                    }
+                    BusValue::SocketBinds(b) => Value::from(b.clone()),
+                    BusValue::Devices(d) => Value::from(d.clone()),
+                    BusValue::IoLimits(l) => Value::from(l.clone()),
                 };
                 (*name, v)
             })

@@ -270,10 +270,15 @@ fn job_removed(msg: &Message) -> Option<JobRemoved> {
 
 /// The scope ssc's process is now in, from /proc/self/cgroup (cgroup v2's "0::" line).
 pub fn current_unit() -> Result<String> {
+    let cgroup = current_cgroup()?;
+    Ok(cgroup.rsplit('/').next().unwrap_or_default().to_string())
+}
+
+/// This process's cgroup v2 path, below /sys/fs/cgroup.
+pub fn current_cgroup() -> Result<String> {
     let text = std::fs::read_to_string("/proc/self/cgroup").context("/proc/self/cgroup")?;
     text.lines()
         .find_map(|l| l.strip_prefix("0::"))
-        .and_then(|path| path.rsplit('/').next())
         .map(str::to_string)
         .ok_or_else(|| Error::sys("/proc/self/cgroup", "no cgroup v2 entry"))
 }

@@ -9,6 +9,8 @@ use zvariant::{OwnedObjectPath, OwnedValue};
 use crate::bus::{Connection, Kind};
 use crate::display::sanitize;
 use crate::error::{Error, Result};
+use crate::profile::values::{DevicePolicy, IpPrefix, SocketBind};
+use crate::profile::Policy;
 use crate::scope::{MANAGER, MANAGER_PATH, SYSTEMD};
 use crate::unit_name::{UnitName, GLOB};
 
@@ -25,6 +27,8 @@ pub struct ScopeStatus {
     pub memory_peak: Option<u64>,
     pub cpu_usage_nsec: Option<u64>,
     pub tasks_current: Option<u64>,
+    /// The network and device policy systemd holds for the scope, in systemd's syntax.
+    pub policy: Vec<String>,
 }
 
 type Unit = (
@@ -127,6 +131,61 @@ fn from_properties(
         memory_peak: number("MemoryPeak"),
         cpu_usage_nsec: number("CPUUsageNSec"),
         tasks_current: number("TasksCurrent"),
+        policy: policy(props).describe_network_and_devices(),
+    }
+}
+
+/// The scope's network and device properties, as systemd reports them.
+fn policy(props: &HashMap<String, OwnedValue>) -> Policy {
+    fn get<T: TryFrom<OwnedValue>>(props: &HashMap<String, OwnedValue>, name: &str) -> Option<T> {
+        props
+            .get(name)
+            .and_then(|v| v.try_clone().ok())
+            .and_then(|v| T::try_from(v).ok())
+    }
+    let prefixes = |name| {
+        get::<Vec<(i32, Vec<u8>, u32)>>(props, name)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(family, bytes, len)| {
+                let mut address = [0; 16];
+                address.get_mut(..bytes.len())?.copy_from_slice(&bytes);
+                Some(IpPrefix {
+                    family,
+                    address,
+                    prefix_len: u8::try_from(len).ok()?,
+                })
+            })
+            .collect()
+    };
+    let binds = |name| {
+        get::<Vec<(i32, i32, u16, u16)>>(props, name)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(family, protocol, nr_ports, port_min)| SocketBind {
+                family,
+                protocol,
+                nr_ports,
+                port_min,
+            })
+            .collect()
+    };
+    Policy {
+        ip_allow: prefixes("IPAddressAllow"),
+        ip_deny: prefixes("IPAddressDeny"),
+        interfaces: get::<(bool, Vec<String>)>(props, "RestrictNetworkInterfaces")
+            .filter(|(_, names)| !names.is_empty())
+            .map(|(allow, names)| (allow, names.into_iter().collect())),
+        bind_allow: binds("SocketBindAllow"),
+        bind_deny: binds("SocketBindDeny"),
+        device_policy: get::<String>(props, "DevicePolicy")
+            .and_then(|p| DevicePolicy::parse(&p))
+            .unwrap_or_default(),
+        device_allow: get::<Vec<(String, String)>>(props, "DeviceAllow")
+            .unwrap_or_default()
+            .into_iter()
+            .collect(),
+        ..Policy::default()
     }
 }
 
@@ -198,6 +257,9 @@ pub fn text(scopes: &[ScopeStatus]) -> String {
         out.push_str(line.trim_end());
         out.push('\n');
     }
+    for s in scopes.iter().filter(|s| !s.policy.is_empty()) {
+        let _ = writeln!(out, "{}: {}", s.unit, s.policy.join(", "));
+    }
     if scopes.is_empty() {
         out.push_str("(no ssc scopes are running)\n");
     }
@@ -231,7 +293,7 @@ pub fn json(scopes: &[ScopeStatus]) -> String {
             format!(
                 "{{\"unit\":{},\"profile\":{},\"uid\":{},\"user\":{},\"command\":{},\
                  \"memory_current\":{},\"memory_max\":{},\"memory_peak\":{},\
-                 \"cpu_usage_nsec\":{},\"tasks_current\":{}}}",
+                 \"cpu_usage_nsec\":{},\"tasks_current\":{},\"policy\":[{}]}}",
                 json_string(&s.unit),
                 json_string(&s.profile),
                 num(s.uid.map(u64::from)),
@@ -242,6 +304,11 @@ pub fn json(scopes: &[ScopeStatus]) -> String {
                 num(s.memory_peak),
                 num(s.cpu_usage_nsec),
                 num(s.tasks_current),
+                s.policy
+                    .iter()
+                    .map(|p| json_string(p))
+                    .collect::<Vec<_>>()
+                    .join(","),
             )
         })
         .collect();
@@ -280,6 +347,7 @@ mod tests {
             memory_peak: Some(5 << 20),
             cpu_usage_nsec: Some(1_500_000_000),
             tasks_current: Some(7),
+            policy: vec!["IPAddressDeny=0.0.0.0/0 ::/0".into()],
         }
     }
 
@@ -295,6 +363,10 @@ mod tests {
         assert!(lines[1].contains("3.0M / max"), "{out}");
         assert!(lines[1].contains("5.0M"), "{out}");
         assert!(lines[1].contains("1.500s"), "{out}");
+        assert_eq!(
+            lines[2],
+            "ssc-web-apps-12-0000abcd.scope: IPAddressDeny=0.0.0.0/0 ::/0"
+        );
         assert!(text(&[]).contains("no ssc scopes"));
     }
 
@@ -305,7 +377,7 @@ mod tests {
             "[{\"unit\":\"ssc-web-apps-12-0000abcd.scope\",\"profile\":\"web-apps\",\"uid\":1000,\
              \"user\":\"alice\",\"command\":\"firefox \\\"x\\\"\\u000a\",\"memory_current\":3145728,\
              \"memory_max\":null,\"memory_peak\":5242880,\"cpu_usage_nsec\":1500000000,\
-             \"tasks_current\":7}]\n"
+             \"tasks_current\":7,\"policy\":[\"IPAddressDeny=0.0.0.0/0 ::/0\"]}]\n"
         );
         assert_eq!(json(&[]), "[]\n");
     }

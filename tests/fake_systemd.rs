@@ -473,3 +473,89 @@ fn custom_profile_wire_types() {
     .collect();
     assert_eq!(call.props, want);
 }
+
+/// The network, device, I/O and CPU keys, each line one property in the order written,
+/// with the D-Bus types and values systemd-run sends (src/shared/bus-unit-util.c).
+#[test]
+fn network_and_device_wire_types() {
+    let profile = parse(
+        "net",
+        Path::new("/etc/ssc/profiles.d/net.conf"),
+        "[Profile]\nIPAddressDeny=any\nIPAddressAllow=localhost\nIPAddressAllow=10.1.2.3/8 fd00::1\n\
+         IPAddressAllow=\nRestrictNetworkInterfaces=~eth0 wlan0\nSocketBindDeny=any\n\
+         SocketBindAllow=ipv6:udp:5000-5009\nSocketBindAllow=\nDevicePolicy=closed\n\
+         DeviceAllow=/dev/video0 rw\nDeviceAllow=char-drm\nDeviceAllow=\n\
+         IOReadBandwidthMax=/dev/vda 5M\nIOWriteIOPSMax=/home infinity\nIOWriteBandwidthMax=\n\
+         AllowedCPUs=0-2 9\nMemoryLow=10%\nMemoryMin=64M\nManagedOOMMemoryPressure=kill\n\
+         ManagedOOMMemoryPressureLimit=40%\nManagedOOMPreference=omit\nRuntimeMaxSec=1h 30s\n",
+    )
+    .unwrap();
+    let req = Request::new(
+        &profile,
+        Uid::from_raw(1234),
+        &[OsString::from("app")],
+        "ssc-net-4242-0000abcd.scope".into(),
+    );
+    let h = Harness::bus(done);
+    h.start(&req, TIMEOUT).unwrap();
+    let calls = h.calls();
+    assert_eq!(calls.len(), 1, "{calls:#?}");
+    let got: Vec<(String, String, Val)> = calls[0].props[3..].to_vec();
+    let o = |v: &str| Val::Other(v.to_string());
+    let v6 = |last: &str| format!("0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,{last}");
+    let want: Vec<(String, String, Val)> = [
+        (
+            "IPAddressDeny",
+            "a(iayu)",
+            o(&format!("[(2,[0,0,0,0],0),(10,[{}],0)]", v6("0"))),
+        ),
+        (
+            "IPAddressAllow",
+            "a(iayu)",
+            o(&format!("[(2,[127,0,0,0],8),(10,[{}],128)]", v6("1"))),
+        ),
+        // As written, not masked: systemd masks it when it stores it.
+        (
+            "IPAddressAllow",
+            "a(iayu)",
+            o("[(2,[10,1,2,3],8),(10,[253,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1],128)]"),
+        ),
+        ("IPAddressAllow", "a(iayu)", o("[]")),
+        (
+            "RestrictNetworkInterfaces",
+            "(bas)",
+            o("(false,[\"eth0\",\"wlan0\"])"),
+        ),
+        ("SocketBindDeny", "a(iiqq)", o("[(0,0,0,0)]")),
+        ("SocketBindAllow", "a(iiqq)", o("[(10,17,10,5000)]")),
+        ("SocketBindAllow", "a(iiqq)", o("[]")),
+        ("DevicePolicy", "s", s("closed")),
+        ("DeviceAllow", "a(ss)", o("[(\"/dev/video0\",\"rw\")]")),
+        ("DeviceAllow", "a(ss)", o("[(\"char-drm\",\"\")]")),
+        ("DeviceAllow", "a(ss)", o("[]")),
+        ("IOReadBandwidthMax", "a(st)", o("[(\"/dev/vda\",5000000)]")),
+        (
+            "IOWriteIOPSMax",
+            "a(st)",
+            o(&format!("[(\"/home\",{})]", u64::MAX)),
+        ),
+        ("IOWriteBandwidthMax", "a(st)", o("[]")),
+        // CPUs 0, 1, 2 and 9, in one 64-bit word.
+        ("AllowedCPUs", "ay", o("[7,2,0,0,0,0,0,0]")),
+        ("MemoryLowScale", "u", Val::U32(429_496_730)),
+        ("MemoryMin", "t", Val::U64(64 << 20)),
+        ("ManagedOOMMemoryPressure", "s", s("kill")),
+        (
+            "ManagedOOMMemoryPressureLimit",
+            "u",
+            Val::U32(1_717_986_918),
+        ),
+        ("ManagedOOMPreference", "s", s("omit")),
+        ("RuntimeMaxUSec", "t", Val::U64(3_630_000_000)),
+        ("PIDs", "au", Val::Pids(vec![std::process::id()])),
+    ]
+    .into_iter()
+    .map(|(n, sig, v)| (n.to_string(), sig.to_string(), v))
+    .collect();
+    assert_eq!(got, want);
+}

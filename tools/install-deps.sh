@@ -10,6 +10,9 @@ have qemu-system-x86_64 && have qemu-img || need+=(qemu-system-x86 qemu-utils)
 have mmdebstrap || need+=(mmdebstrap)
 have mkfs.ext4 || need+=(e2fsprogs)
 have dbus-daemon || need+=(dbus-daemon)
+# The VM's BPF test helper is built with the host's C compiler, statically.
+have cc && [[ -e /usr/include/linux/bpf.h ]] && { [[ -e /usr/lib/x86_64-linux-gnu/libc.a ]] || [[ -e /usr/lib64/libc.a ]]; } ||
+    need+=(gcc libc6-dev linux-libc-dev)
 have shellcheck || need+=(shellcheck)
 # Packaging: make deb (dpkg-shlibdeps), make rpm (rpmbuild), lint of the desktop files.
 have dpkg-shlibdeps || need+=(dpkg-dev)
@@ -29,6 +32,6 @@ echo "install-deps: installing ${need[*]}" >&2
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
     --allow-downgrades "${need[@]}" >/dev/null
-for tool in qemu-system-x86_64 qemu-img mmdebstrap dbus-daemon shellcheck rpmbuild groff zsh fish; do
+for tool in cc qemu-system-x86_64 qemu-img mmdebstrap dbus-daemon shellcheck rpmbuild groff zsh fish; do
     have "$tool" || { echo "install-deps: $tool is still missing after installing ${need[*]}" >&2; exit 1; }
 done

@@ -10,25 +10,50 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, Result};
 
 mod parse;
+mod policy;
 mod trust;
+pub mod values;
 
 pub use parse::parse;
+pub use policy::Policy;
 pub(crate) use trust::TrustedDir;
+use values::{
+    Addresses, CpuSet, DevicePolicy, DeviceRule, Interfaces, IoLimit, IoLimitKind, ManagedOOMMode,
+    ManagedOOMPreference, SocketBind,
+};
 
 pub const PROFILE_DIR: &str = "/etc/ssc/profiles.d";
 pub const DEFAULT_PROFILE: &str = "strict";
-const BUILT_IN: [&str; 2] = ["relaxed", "strict"];
+const BUILT_IN: [&str; 3] = ["offline", "relaxed", "strict"];
 /// Every key a profile may set, in systemd's spelling: the allow-list. The parser, its
 /// error message, ssc.profile(5)'s test and ssc-gen all read it from here.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 28] = [
     "Description",
     "MemoryMax",
     "MemoryHigh",
     "MemorySwapMax",
+    "MemoryLow",
+    "MemoryMin",
     "CPUQuota",
     "CPUWeight",
+    "AllowedCPUs",
     "IOWeight",
+    "IOReadBandwidthMax",
+    "IOWriteBandwidthMax",
+    "IOReadIOPSMax",
+    "IOWriteIOPSMax",
     "TasksMax",
+    "IPAddressAllow",
+    "IPAddressDeny",
+    "RestrictNetworkInterfaces",
+    "SocketBindAllow",
+    "SocketBindDeny",
+    "DevicePolicy",
+    "DeviceAllow",
+    "ManagedOOMMemoryPressure",
+    "ManagedOOMMemoryPressureLimit",
+    "ManagedOOMPreference",
+    "RuntimeMaxSec",
     "PrivateTmp",
     "NoNewPrivileges",
 ];
@@ -56,6 +81,24 @@ pub enum Setting {
     TasksMax(Limit),
     PrivateTmp(bool),
     NoNewPrivileges(bool),
+    MemoryLow(Limit),
+    MemoryMin(Limit),
+    AllowedCPUs(CpuSet),
+    // The list keys: each line adds to the list, and an empty one resets it.
+    IPAddressAllow(Addresses),
+    IPAddressDeny(Addresses),
+    RestrictNetworkInterfaces(Interfaces),
+    SocketBindAllow(Option<SocketBind>),
+    SocketBindDeny(Option<SocketBind>),
+    DeviceAllow(Option<DeviceRule>),
+    IOLimit(IoLimitKind, Option<IoLimit>),
+    DevicePolicy(DevicePolicy),
+    ManagedOOMMemoryPressure(ManagedOOMMode),
+    /// Hundredths of a percent, at most 10000.
+    ManagedOOMMemoryPressureLimit(u32),
+    ManagedOOMPreference(ManagedOOMPreference),
+    /// Microseconds (u64::MAX: infinity), and the value as written.
+    RuntimeMaxSec(u64, String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,7 +206,12 @@ impl Profile {
                 return Some(format!("{key}=no is looser than {key}=yes"));
             }
         }
-        None
+        self.policy().loosens(&origin.policy(), ram)
+    }
+
+    /// The settings systemd merges from this profile's lines.
+    pub fn policy(&self) -> Policy {
+        Policy::of(self)
     }
 }
 
@@ -180,7 +228,36 @@ impl Setting {
             Setting::TasksMax(_) => "TasksMax",
             Setting::PrivateTmp(_) => "PrivateTmp",
             Setting::NoNewPrivileges(_) => "NoNewPrivileges",
+            Setting::MemoryLow(_) => "MemoryLow",
+            Setting::MemoryMin(_) => "MemoryMin",
+            Setting::AllowedCPUs(_) => "AllowedCPUs",
+            Setting::IPAddressAllow(_) => "IPAddressAllow",
+            Setting::IPAddressDeny(_) => "IPAddressDeny",
+            Setting::RestrictNetworkInterfaces(_) => "RestrictNetworkInterfaces",
+            Setting::SocketBindAllow(_) => "SocketBindAllow",
+            Setting::SocketBindDeny(_) => "SocketBindDeny",
+            Setting::DeviceAllow(_) => "DeviceAllow",
+            Setting::IOLimit(kind, _) => kind.key(),
+            Setting::DevicePolicy(_) => "DevicePolicy",
+            Setting::ManagedOOMMemoryPressure(_) => "ManagedOOMMemoryPressure",
+            Setting::ManagedOOMMemoryPressureLimit(_) => "ManagedOOMMemoryPressureLimit",
+            Setting::ManagedOOMPreference(_) => "ManagedOOMPreference",
+            Setting::RuntimeMaxSec(..) => "RuntimeMaxSec",
         }
+    }
+
+    /// A list key: it may be given again, and an empty value resets it, as in systemd.
+    pub fn is_list(&self) -> bool {
+        matches!(
+            self,
+            Setting::IPAddressAllow(_)
+                | Setting::IPAddressDeny(_)
+                | Setting::RestrictNetworkInterfaces(_)
+                | Setting::SocketBindAllow(_)
+                | Setting::SocketBindDeny(_)
+                | Setting::DeviceAllow(_)
+                | Setting::IOLimit(..)
+        )
     }
 }
 
@@ -209,12 +286,27 @@ impl fmt::Display for Setting {
             Setting::MemoryMax(l)
             | Setting::MemoryHigh(l)
             | Setting::MemorySwapMax(l)
+            | Setting::MemoryLow(l)
+            | Setting::MemoryMin(l)
             | Setting::TasksMax(l) => write!(f, "{l}"),
             Setting::CPUQuota(p) => write_percent(f, *p),
+            Setting::ManagedOOMMemoryPressureLimit(p) => write_percent(f, u64::from(*p)),
             Setting::CPUWeight(w) | Setting::IOWeight(w) => write!(f, "{w}"),
             Setting::PrivateTmp(b) | Setting::NoNewPrivileges(b) => {
                 f.write_str(if *b { "yes" } else { "no" })
             }
+            Setting::AllowedCPUs(c) => write!(f, "{c}"),
+            Setting::IPAddressAllow(a) | Setting::IPAddressDeny(a) => f.write_str(&a.written),
+            Setting::RestrictNetworkInterfaces(i) => write!(f, "{i}"),
+            Setting::SocketBindAllow(b) | Setting::SocketBindDeny(b) => {
+                b.map_or(Ok(()), |b| write!(f, "{b}"))
+            }
+            Setting::DeviceAllow(d) => d.as_ref().map_or(Ok(()), |d| write!(f, "{d}")),
+            Setting::IOLimit(_, l) => l.as_ref().map_or(Ok(()), |l| write!(f, "{l}")),
+            Setting::DevicePolicy(p) => f.write_str(p.as_str()),
+            Setting::ManagedOOMMemoryPressure(m) => f.write_str(m.as_str()),
+            Setting::ManagedOOMPreference(p) => f.write_str(p.as_str()),
+            Setting::RuntimeMaxSec(_, written) => f.write_str(written),
         }
     }
 }
@@ -237,6 +329,13 @@ pub fn built_in(name: &str, online_cpus: u64) -> Option<Profile> {
             Setting::Description("Built-in relaxed isolation".into()),
             Setting::MemoryMax(Limit::Permyriad(7_000)),
         ],
+        // strict, and no IPv4 or IPv6 at all, loopback included. AF_UNIX still works.
+        "offline" => {
+            let mut settings = built_in("strict", online_cpus)?.settings;
+            settings[0] = Setting::Description("Built-in strict isolation, offline".into());
+            settings.push(Setting::IPAddressDeny(Addresses::parse("any")?));
+            settings
+        }
         _ => return None,
     };
     Some(Profile {

@@ -4,6 +4,10 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use super::values::{
+    parse_sec, Addresses, CpuSet, DevicePolicy, DeviceRule, Interfaces, IoLimit, IoLimitKind,
+    ManagedOOMMode, ManagedOOMPreference, SocketBind,
+};
 use super::{Limit, Profile, Setting, Source, KEYS};
 use crate::error::{Error, Result};
 
@@ -40,7 +44,9 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Profile> {
         let (key, value) = (key.trim(), value.trim());
         let setting = parse_setting(key, value).map_err(err)?;
         if let Some(first) = seen.insert(setting.key(), lineno) {
-            return Err(err(format!("{key} already set on line {first}")));
+            if !setting.is_list() {
+                return Err(err(format!("{key} already set on line {first}")));
+            }
         }
         settings.push(setting);
     }
@@ -75,15 +81,84 @@ fn parse_setting(key: &str, value: &str) -> std::result::Result<Setting, String>
             }
             Setting::Description(value.into())
         }
-        "MemoryMax" | "MemoryHigh" | "MemorySwapMax" => {
+        "MemoryMax" | "MemoryHigh" | "MemorySwapMax" | "MemoryLow" | "MemoryMin" => {
             let l =
                 parse_memory(value).ok_or_else(|| bad("bytes with K/M/G/T, N%, or infinity"))?;
             match key {
                 "MemoryMax" => Setting::MemoryMax(l),
                 "MemoryHigh" => Setting::MemoryHigh(l),
+                "MemoryLow" => Setting::MemoryLow(l),
+                "MemoryMin" => Setting::MemoryMin(l),
                 _ => Setting::MemorySwapMax(l),
             }
         }
+        "AllowedCPUs" => Setting::AllowedCPUs(
+            CpuSet::parse(value).ok_or_else(|| bad("CPU numbers and ranges, as in 0-3 6"))?,
+        ),
+        "IPAddressAllow" | "IPAddressDeny" => {
+            let a = Addresses::parse(value).ok_or_else(|| {
+                bad("any, localhost, link-local, multicast, or addresses with optional /prefix")
+            })?;
+            match key {
+                "IPAddressAllow" => Setting::IPAddressAllow(a),
+                _ => Setting::IPAddressDeny(a),
+            }
+        }
+        "RestrictNetworkInterfaces" => Setting::RestrictNetworkInterfaces(
+            Interfaces::parse(value)
+                .ok_or_else(|| bad("interface names, with ~ first for a deny list"))?,
+        ),
+        "SocketBindAllow" | "SocketBindDeny" => {
+            let b = match value {
+                "" => None,
+                v => Some(SocketBind::parse(v).ok_or_else(|| {
+                    bad("any, or [ipv4:|ipv6:][tcp:|udp:]PORT[-PORT] with ports from 1")
+                })?),
+            };
+            match key {
+                "SocketBindAllow" => Setting::SocketBindAllow(b),
+                _ => Setting::SocketBindDeny(b),
+            }
+        }
+        "DevicePolicy" => Setting::DevicePolicy(
+            DevicePolicy::parse(value).ok_or_else(|| bad("auto, closed or strict"))?,
+        ),
+        "DeviceAllow" => Setting::DeviceAllow(match value {
+            "" => None,
+            v => Some(DeviceRule::parse(v).ok_or_else(|| {
+                bad("a node under /dev/ or char-GROUP or block-GROUP, then some of rwm")
+            })?),
+        }),
+        "IOReadBandwidthMax" | "IOWriteBandwidthMax" | "IOReadIOPSMax" | "IOWriteIOPSMax" => {
+            let kind = IoLimitKind::ALL
+                .into_iter()
+                .find(|k| k.key() == key)
+                .ok_or_else(|| bad("a known key"))?;
+            let limit = match value {
+                "" => None,
+                v => Some(IoLimit::parse(v).ok_or_else(|| {
+                    bad("an absolute path, a space, and N with K/M/G/T (powers of 1000) or infinity")
+                })?),
+            };
+            Setting::IOLimit(kind, limit)
+        }
+        "ManagedOOMMemoryPressure" => Setting::ManagedOOMMemoryPressure(
+            ManagedOOMMode::parse(value).ok_or_else(|| bad("auto or kill"))?,
+        ),
+        "ManagedOOMMemoryPressureLimit" => Setting::ManagedOOMMemoryPressureLimit(
+            match parse_percent_limit(value).ok_or_else(|| bad("N% from 0% to 100%"))? {
+                Limit::Permyriad(p) => p,
+                _ => return Err(bad("N% from 0% to 100%")),
+            },
+        ),
+        "ManagedOOMPreference" => Setting::ManagedOOMPreference(
+            ManagedOOMPreference::parse(value).ok_or_else(|| bad("none, avoid or omit"))?,
+        ),
+        "RuntimeMaxSec" => Setting::RuntimeMaxSec(
+            parse_sec(value)
+                .ok_or_else(|| bad("a time span such as 90, 30min or 2h 30min, or infinity"))?,
+            value.into(),
+        ),
         // Sent as microseconds per second, 100 times the permyriad: it must fit.
         "CPUQuota" => Setting::CPUQuota(
             parse_permyriad(value)

@@ -141,6 +141,16 @@ fn extra_sections() -> Roff {
          ceiling on everything a user runs, set limits on user-UID.slice in a systemd \
          drop-in. See SECURITY.md.",
     )]);
+    para(&mut r);
+    r.text([roman(
+        "Network, device, I/O and CPU settings (the built-in offline profile, \
+         IPAddressDeny=, DevicePolicy= and others) are enforced by systemd or refused: \
+         after the scope starts and before the command runs, ssc checks that systemd's \
+         filters are attached to the scope's cgroup and its cgroup files hold the limits, \
+         and exits 125 naming any setting that is not in force. They do not cover AF_UNIX \
+         sockets, file descriptors opened before the launch or passed in, or access \
+         brokered by daemons. See ssc.profile(5).",
+    )]);
 
     r.control("SH", ["EXIT STATUS"]);
     r.text([

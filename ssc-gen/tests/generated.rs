@@ -196,7 +196,7 @@ fn ssc_profile_5_documents_every_key_and_the_built_ins() {
         );
     }
     // Every built-in setting that does not depend on the machine appears verbatim.
-    for name in ["strict", "relaxed"] {
+    for name in ["strict", "relaxed", "offline"] {
         let a = ssc::profile::built_in(name, 2).unwrap();
         let b = ssc::profile::built_in(name, 64).unwrap();
         assert!(

@@ -581,7 +581,24 @@ fn value(v: &Value<'_>) -> Val {
                 })
                 .collect(),
         ),
-        other => Val::Other(format!("{other:?}")),
+        other => Val::Other(compact(other)),
+    }
+}
+
+/// Any other value, compactly: numbers, "strings", [arrays] and (structures).
+fn compact(v: &Value) -> String {
+    let list = |items: Vec<String>| items.join(",");
+    match v {
+        Value::U8(n) => n.to_string(),
+        Value::Bool(b) => b.to_string(),
+        Value::I32(n) => n.to_string(),
+        Value::U16(n) => n.to_string(),
+        Value::U32(n) => n.to_string(),
+        Value::U64(n) => n.to_string(),
+        Value::Str(s) => format!("{:?}", s.as_str()),
+        Value::Array(a) => format!("[{}]", list(a.inner().iter().map(compact).collect())),
+        Value::Structure(s) => format!("({})", list(s.fields().iter().map(compact).collect())),
+        other => format!("{other:?}"),
     }
 }
 

@@ -26,7 +26,7 @@ complete_p='. /usr/share/bash-completion/completions/ssc
 COMP_WORDS=(ssc -p ""); COMP_CWORD=2; COMPREPLY=()
 _ssc ssc "" -p
 printf "%s\n" "${COMPREPLY[@]}" | sort | xargs'
-check_eq "bash completion of -p offers the built-in profiles" "relaxed strict" \
+check_eq "bash completion of -p offers the built-in profiles" "offline relaxed strict" \
     "$(as_user 'bash -c "$1"' "$complete_p" 2>&1)"
 
 D=/etc/ssc/profiles.d
@@ -39,7 +39,7 @@ done
 check "example profiles are on the share" test "${#names[@]}" -ge 2
 
 check_eq "bash completion of -p offers the example profiles too" \
-    "$(printf '%s\n' "${names[@]}" relaxed strict | sort | xargs)" \
+    "$(printf "%s\n" "${names[@]}" offline relaxed strict | sort | xargs)" \
     "$(as_user 'bash -c "$1"' "$complete_p" 2>&1)"
 list=$(as_user 'ssc --list-profiles 2>&1; echo "rc=$?"')
 check_contains "--list-profiles accepts every example" "rc=0" "$list"

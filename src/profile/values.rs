@@ -1,0 +1,734 @@
+//! The values of the network, device, I/O and CPU keys, parsed as systemd-run parses them
+//! (src/shared/bus-unit-util.c and the helpers it calls) and shown in systemd's syntax.
+
+use std::collections::BTreeSet;
+use std::fmt;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+pub const AF_INET: i32 = 2;
+pub const AF_INET6: i32 = 10;
+pub const IPPROTO_TCP: i32 = 6;
+pub const IPPROTO_UDP: i32 = 17;
+
+/// One IPAddressAllow=/IPAddressDeny= prefix, as systemd sends it: `(iayu)`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct IpPrefix {
+    pub family: i32,
+    /// 4 bytes for AF_INET, all 16 for AF_INET6; not masked, as systemd-run sends it.
+    pub address: [u8; 16],
+    pub prefix_len: u8,
+}
+
+impl IpPrefix {
+    pub fn address_bytes(&self) -> &[u8] {
+        match self.family {
+            AF_INET => &self.address[..4],
+            _ => &self.address,
+        }
+    }
+
+    fn v4(a: [u8; 4], prefix_len: u8) -> IpPrefix {
+        let mut address = [0; 16];
+        address[..4].copy_from_slice(&a);
+        IpPrefix {
+            family: AF_INET,
+            address,
+            prefix_len,
+        }
+    }
+
+    fn v6(address: [u8; 16], prefix_len: u8) -> IpPrefix {
+        IpPrefix {
+            family: AF_INET6,
+            address,
+            prefix_len,
+        }
+    }
+
+    /// in_addr_prefix_from_string_auto: ADDRESS[/LEN]; without a length, the whole address.
+    fn parse(word: &str) -> Option<IpPrefix> {
+        let (addr, len) = match word.split_once('/') {
+            Some((a, l)) if !l.is_empty() && l.bytes().all(|b| b.is_ascii_digit()) => {
+                (a, Some(l.parse::<u8>().ok()?))
+            }
+            Some(_) => return None,
+            None => (word, None),
+        };
+        if let Ok(a) = addr.parse::<Ipv4Addr>() {
+            let len = len.unwrap_or(32);
+            return (len <= 32).then(|| IpPrefix::v4(a.octets(), len));
+        }
+        let a = addr.parse::<Ipv6Addr>().ok()?;
+        let len = len.unwrap_or(128);
+        (len <= 128).then(|| IpPrefix::v6(a.octets(), len))
+    }
+}
+
+impl fmt::Display for IpPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.family == AF_INET {
+            let a: [u8; 4] = self.address[..4].try_into().map_err(|_| fmt::Error)?;
+            write!(f, "{}/{}", Ipv4Addr::from(a), self.prefix_len)
+        } else {
+            write!(f, "{}/{}", Ipv6Addr::from(self.address), self.prefix_len)
+        }
+    }
+}
+
+/// The value of one IPAddressAllow=/IPAddressDeny= line: as written, and its prefixes.
+/// No prefixes: the empty assignment, which resets the list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Addresses {
+    pub written: String,
+    pub prefixes: Vec<IpPrefix>,
+}
+
+impl Addresses {
+    /// The keywords stand alone, as in systemd-run; anything else is a list of prefixes.
+    pub fn parse(v: &str) -> Option<Addresses> {
+        let prefixes = if v.is_empty() {
+            Vec::new()
+        } else if v == "any" {
+            vec![IpPrefix::v4([0; 4], 0), IpPrefix::v6([0; 16], 0)]
+        } else if is_localhost(v) {
+            vec![
+                IpPrefix::v4([127, 0, 0, 0], 8),
+                IpPrefix::v6(Ipv6Addr::LOCALHOST.octets(), 128),
+            ]
+        } else if v == "link-local" {
+            vec![
+                IpPrefix::v4([169, 254, 0, 0], 16),
+                IpPrefix::v6(Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 0).octets(), 64),
+            ]
+        } else if v == "multicast" {
+            vec![
+                IpPrefix::v4([224, 0, 0, 0], 4),
+                IpPrefix::v6(Ipv6Addr::new(0xff00, 0, 0, 0, 0, 0, 0, 0).octets(), 8),
+            ]
+        } else {
+            v.split_ascii_whitespace()
+                .map(IpPrefix::parse)
+                .collect::<Option<Vec<_>>>()?
+        };
+        Some(Addresses {
+            written: v.to_string(),
+            prefixes,
+        })
+    }
+}
+
+/// systemd's is_localhost(): RFC 6761 names and the "localdomain" variants.
+fn is_localhost(v: &str) -> bool {
+    let v = v.to_ascii_lowercase();
+    [
+        "localhost",
+        "localhost.",
+        "localhost.localdomain",
+        "localhost.localdomain.",
+    ]
+    .contains(&v.as_str())
+        || [
+            ".localhost",
+            ".localhost.",
+            ".localhost.localdomain",
+            ".localhost.localdomain.",
+        ]
+        .iter()
+        .any(|s| v.ends_with(s))
+}
+
+/// One RestrictNetworkInterfaces= line: `(bas)`, true for an allow list. No names: the
+/// empty assignment, which resets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Interfaces {
+    pub allow: bool,
+    pub names: Vec<String>,
+}
+
+impl Interfaces {
+    pub fn parse(v: &str) -> Option<Interfaces> {
+        let (allow, rest) = match v.strip_prefix('~') {
+            Some(rest) => (false, rest),
+            None => (true, v),
+        };
+        let names: Vec<String> = rest.split_ascii_whitespace().map(String::from).collect();
+        if !names.iter().all(|n| interface_name_valid(n)) || (!allow && names.is_empty()) {
+            return None;
+        }
+        Some(Interfaces { allow, names })
+    }
+}
+
+/// The kernel's rule for an interface name (systemd's ifname_valid): 1 to 15 bytes of
+/// printable ASCII, without '/', ':' or whitespace, and not "." or "..".
+fn interface_name_valid(n: &str) -> bool {
+    (1..=15).contains(&n.len())
+        && n != "."
+        && n != ".."
+        && n.bytes()
+            .all(|b| b.is_ascii_graphic() && b != b'/' && b != b':')
+}
+
+impl fmt::Display for Interfaces {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !self.allow {
+            f.write_str("~")?;
+        }
+        f.write_str(&self.names.join(" "))
+    }
+}
+
+/// One SocketBindAllow=/SocketBindDeny= rule: `(iiqq)`. family 0 and protocol 0 mean any,
+/// and 0 ports means every port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct SocketBind {
+    pub family: i32,
+    pub protocol: i32,
+    pub nr_ports: u16,
+    pub port_min: u16,
+}
+
+impl SocketBind {
+    /// parse_socket_bind_item: `any`, or `[ipv4:|ipv6:][tcp:|udp:]PORT[-PORT]|any`.
+    pub fn parse(v: &str) -> Option<SocketBind> {
+        let mut rule = SocketBind {
+            family: 0,
+            protocol: 0,
+            nr_ports: 0,
+            port_min: 0,
+        };
+        if v == "any" {
+            return Some(rule);
+        }
+        let mut rest = v;
+        if let Some((family, r)) = rest.split_once(':') {
+            rule.family = match family {
+                "ipv4" => AF_INET,
+                "ipv6" => AF_INET6,
+                _ => 0,
+            };
+            if rule.family != 0 {
+                rest = r;
+            }
+        }
+        if let Some((protocol, r)) = rest.split_once(':') {
+            rule.protocol = match protocol {
+                "tcp" => IPPROTO_TCP,
+                "udp" => IPPROTO_UDP,
+                _ => return None,
+            };
+            rest = r;
+        }
+        if rest == "any" {
+            return Some(rule);
+        }
+        let port = |s: &str| {
+            s.parse::<u16>()
+                .ok()
+                .filter(|&p| p > 0 && s.bytes().all(|b| b.is_ascii_digit()))
+        };
+        let (low, high) = match rest.split_once('-') {
+            Some((l, h)) => (port(l)?, port(h)?),
+            None => (port(rest)?, port(rest)?),
+        };
+        if low > high {
+            return None;
+        }
+        rule.port_min = low;
+        // 1-65535 is 65535 ports: it fits.
+        rule.nr_ports = high - low + 1;
+        Some(rule)
+    }
+}
+
+impl fmt::Display for SocketBind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.family {
+            AF_INET => f.write_str("ipv4:")?,
+            AF_INET6 => f.write_str("ipv6:")?,
+            _ => {}
+        }
+        match self.protocol {
+            IPPROTO_TCP => f.write_str("tcp:")?,
+            IPPROTO_UDP => f.write_str("udp:")?,
+            _ => {}
+        }
+        match self.nr_ports {
+            0 => f.write_str("any"),
+            1 => write!(f, "{}", self.port_min),
+            n => write!(
+                f,
+                "{}-{}",
+                self.port_min,
+                u32::from(self.port_min) + u32::from(n) - 1
+            ),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DevicePolicy {
+    #[default]
+    Auto,
+    Closed,
+    Strict,
+}
+
+impl DevicePolicy {
+    pub fn parse(v: &str) -> Option<DevicePolicy> {
+        Some(match v {
+            "auto" => DevicePolicy::Auto,
+            "closed" => DevicePolicy::Closed,
+            "strict" => DevicePolicy::Strict,
+            _ => return None,
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DevicePolicy::Auto => "auto",
+            DevicePolicy::Closed => "closed",
+            DevicePolicy::Strict => "strict",
+        }
+    }
+}
+
+/// One DeviceAllow= entry: `(ss)`, a device node under /dev or `char-GROUP`/`block-GROUP`,
+/// and some of "rwm" (empty: systemd's default, all three).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DeviceRule {
+    pub path: String,
+    pub access: String,
+}
+
+impl DeviceRule {
+    /// Split at the first space, as systemd-run does, and checked as PID 1 would check it.
+    pub fn parse(v: &str) -> Option<DeviceRule> {
+        // The rest goes as it is: " rw" after two spaces is refused, as PID1 refuses it.
+        let (path, access) = v.split_once(' ').unwrap_or((v, ""));
+        let group = |p: &str| {
+            p.strip_prefix("char-")
+                .or_else(|| p.strip_prefix("block-"))
+                .is_some_and(|g| !g.is_empty())
+        };
+        let node = path.strip_prefix("/dev/").is_some_and(|rest| {
+            !rest.is_empty()
+                && rest
+                    .split('/')
+                    .all(|c| !c.is_empty() && c != "." && c != "..")
+        });
+        let plain = path.bytes().all(|b| b.is_ascii_graphic());
+        if !(plain && (node || group(path))) || !access.bytes().all(|b| b"rwm".contains(&b)) {
+            return None;
+        }
+        Some(DeviceRule {
+            path: path.into(),
+            access: access.into(),
+        })
+    }
+}
+
+impl fmt::Display for DeviceRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.access.is_empty() {
+            true => f.write_str(&self.path),
+            false => write!(f, "{} {}", self.path, self.access),
+        }
+    }
+}
+
+/// The four io.max limits, in systemd's and the kernel's names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum IoLimitKind {
+    ReadBandwidth,
+    WriteBandwidth,
+    ReadIops,
+    WriteIops,
+}
+
+impl IoLimitKind {
+    pub const ALL: [IoLimitKind; 4] = [
+        IoLimitKind::ReadBandwidth,
+        IoLimitKind::WriteBandwidth,
+        IoLimitKind::ReadIops,
+        IoLimitKind::WriteIops,
+    ];
+
+    /// Its place in `ALL`, and in the limits of one path.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            IoLimitKind::ReadBandwidth => "IOReadBandwidthMax",
+            IoLimitKind::WriteBandwidth => "IOWriteBandwidthMax",
+            IoLimitKind::ReadIops => "IOReadIOPSMax",
+            IoLimitKind::WriteIops => "IOWriteIOPSMax",
+        }
+    }
+
+    /// The field of the cgroup's io.max line.
+    pub fn io_max_field(self) -> &'static str {
+        match self {
+            IoLimitKind::ReadBandwidth => "rbps",
+            IoLimitKind::WriteBandwidth => "wbps",
+            IoLimitKind::ReadIops => "riops",
+            IoLimitKind::WriteIops => "wiops",
+        }
+    }
+}
+
+/// One IO*Max= entry: `(st)`, a path and a limit (u64::MAX: infinity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IoLimit {
+    pub path: String,
+    pub limit: u64,
+}
+
+impl IoLimit {
+    /// "PATH LIMIT": the limit in bytes (or operations) per second, with K, M, G or T in
+    /// powers of 1000, as systemd-run's parse_size(…, 1000); or "infinity".
+    pub fn parse(v: &str) -> Option<IoLimit> {
+        let (path, limit) = v.split_once(' ')?;
+        let limit = limit.trim();
+        let limit = match limit {
+            "infinity" => u64::MAX,
+            _ => {
+                let (digits, scale) = match limit.as_bytes().last()? {
+                    b'K' => (&limit[..limit.len() - 1], 1_000),
+                    b'M' => (&limit[..limit.len() - 1], 1_000_000),
+                    b'G' => (&limit[..limit.len() - 1], 1_000_000_000),
+                    b'T' => (&limit[..limit.len() - 1], 1_000_000_000_000),
+                    _ => (limit, 1),
+                };
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                digits
+                    .parse::<u64>()
+                    .ok()?
+                    .checked_mul(scale)
+                    .filter(|&n| n > 0 && n != u64::MAX)?
+            }
+        };
+        let absolute = path.starts_with('/') && path.bytes().all(|b| b.is_ascii_graphic());
+        absolute.then(|| IoLimit {
+            path: path.into(),
+            limit,
+        })
+    }
+}
+
+impl fmt::Display for IoLimit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.limit {
+            u64::MAX => write!(f, "{} infinity", self.path),
+            n => write!(f, "{} {n}", self.path),
+        }
+    }
+}
+
+/// The highest CPU number systemd's cpu_set_add accepts, plus one.
+const CPU_SET_MAX: u32 = 8192;
+
+/// AllowedCPUs=: parse_cpu_set's "0-3 5,7". Empty: no restriction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CpuSet(pub BTreeSet<u32>);
+
+impl CpuSet {
+    pub fn parse(v: &str) -> Option<CpuSet> {
+        let mut set = BTreeSet::new();
+        for word in v
+            .split(|c: char| c.is_ascii_whitespace() || c == ',')
+            .filter(|w| !w.is_empty())
+        {
+            let cpu = |s: &str| {
+                s.parse::<u32>()
+                    .ok()
+                    .filter(|&c| c < CPU_SET_MAX && s.bytes().all(|b| b.is_ascii_digit()))
+            };
+            let (low, high) = match word.split_once('-') {
+                Some((l, h)) => (cpu(l)?, cpu(h)?),
+                None => (cpu(word)?, cpu(word)?),
+            };
+            if low > high {
+                return None;
+            }
+            set.extend(low..=high);
+        }
+        Some(CpuSet(set))
+    }
+
+    /// The kernel's list format, as in cpuset.cpus: "0-3,5".
+    pub fn parse_kernel(v: &str) -> Option<CpuSet> {
+        CpuSet::parse(v.trim())
+    }
+
+    /// cpu_set_to_dbus: bit N of byte N/8, over whole 64-bit words, as CPU_ALLOC_SIZE
+    /// allocates them.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let Some(&max) = self.0.last() else {
+            return Vec::new();
+        };
+        let mut bytes = vec![0u8; (max as usize / 64 + 1) * 8];
+        for &cpu in &self.0 {
+            bytes[cpu as usize / 8] |= 1 << (cpu % 8);
+        }
+        bytes
+    }
+}
+
+impl fmt::Display for CpuSet {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut ranges: Vec<(u32, u32)> = Vec::new();
+        for &c in &self.0 {
+            match ranges.last_mut() {
+                Some((_, high)) if *high + 1 == c => *high = c,
+                _ => ranges.push((c, c)),
+            }
+        }
+        let words: Vec<String> = ranges
+            .iter()
+            .map(|&(l, h)| match l == h {
+                true => l.to_string(),
+                false => format!("{l}-{h}"),
+            })
+            .collect();
+        f.write_str(&words.join(" "))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ManagedOOMMode {
+    Auto,
+    Kill,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ManagedOOMPreference {
+    None,
+    Avoid,
+    Omit,
+}
+
+impl ManagedOOMMode {
+    pub fn parse(v: &str) -> Option<ManagedOOMMode> {
+        match v {
+            "auto" => Some(ManagedOOMMode::Auto),
+            "kill" => Some(ManagedOOMMode::Kill),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ManagedOOMMode::Auto => "auto",
+            ManagedOOMMode::Kill => "kill",
+        }
+    }
+}
+
+impl ManagedOOMPreference {
+    pub fn parse(v: &str) -> Option<ManagedOOMPreference> {
+        match v {
+            "none" => Some(ManagedOOMPreference::None),
+            "avoid" => Some(ManagedOOMPreference::Avoid),
+            "omit" => Some(ManagedOOMPreference::Omit),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ManagedOOMPreference::None => "none",
+            ManagedOOMPreference::Avoid => "avoid",
+            ManagedOOMPreference::Omit => "omit",
+        }
+    }
+}
+
+/// RuntimeMaxSec=: parse_sec's "90", "5min", "1h 30min" or "infinity", in microseconds
+/// (u64::MAX: infinity). Whole numbers only.
+pub fn parse_sec(v: &str) -> Option<u64> {
+    if v == "infinity" {
+        return Some(u64::MAX);
+    }
+    let mut total: u64 = 0;
+    let mut rest = v.trim_start();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = rest[digits..].trim_start();
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let per = match &rest[..unit_len] {
+            "usec" | "us" => 1,
+            "msec" | "ms" => 1_000,
+            "" | "seconds" | "second" | "sec" | "s" => 1_000_000,
+            "minutes" | "minute" | "min" | "m" => 60_000_000,
+            "hours" | "hour" | "hr" | "h" => 3_600_000_000,
+            "days" | "day" | "d" => 86_400_000_000,
+            "weeks" | "week" | "w" => 604_800_000_000,
+            _ => return None,
+        };
+        rest = rest[unit_len..].trim_start();
+        total = total.checked_add(n.checked_mul(per)?)?;
+    }
+    (total != u64::MAX).then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_like_systemd_run() {
+        let any = Addresses::parse("any").unwrap();
+        let shown: Vec<String> = any.prefixes.iter().map(|p| p.to_string()).collect();
+        assert_eq!(shown, ["0.0.0.0/0", "::/0"]);
+        for (v, want) in [
+            ("localhost", vec!["127.0.0.0/8", "::1/128"]),
+            ("foo.localhost.", vec!["127.0.0.0/8", "::1/128"]),
+            ("link-local", vec!["169.254.0.0/16", "fe80::/64"]),
+            ("multicast", vec!["224.0.0.0/4", "ff00::/8"]),
+            (
+                "10.0.0.0/8 192.168.1.7",
+                vec!["10.0.0.0/8", "192.168.1.7/32"],
+            ),
+            ("fd00::/8 ::1", vec!["fd00::/8", "::1/128"]),
+            // Not masked: systemd-run sends the bits as written.
+            ("10.1.2.3/8", vec!["10.1.2.3/8"]),
+        ] {
+            let got: Vec<String> = Addresses::parse(v)
+                .unwrap()
+                .prefixes
+                .iter()
+                .map(|p| p.to_string())
+                .collect();
+            assert_eq!(got, want, "{v}");
+        }
+        assert_eq!(Addresses::parse("").unwrap().prefixes, vec![]);
+        assert_eq!(
+            Addresses::parse("127.0.0.1").unwrap().prefixes[0].address_bytes(),
+            [127, 0, 0, 1]
+        );
+        for bad in [
+            "any localhost",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0.0/",
+            "10.0.0.0/+8",
+            "example.org",
+            "010.0.0.1",
+            "fe80::1%eth0",
+        ] {
+            assert_eq!(Addresses::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn interfaces_allow_and_deny() {
+        let i = Interfaces::parse("lo wg0").unwrap();
+        assert!(i.allow);
+        assert_eq!(i.names, ["lo", "wg0"]);
+        let d = Interfaces::parse("~eth0").unwrap();
+        assert!(!d.allow);
+        assert_eq!(d.to_string(), "~eth0");
+        assert_eq!(Interfaces::parse("").unwrap().names.len(), 0);
+        for bad in ["~", "a/b", "x:1", "..", "abcdefghijklmnop"] {
+            assert_eq!(Interfaces::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn socket_bind_items() {
+        let r = |v| SocketBind::parse(v).map(|s| (s.family, s.protocol, s.nr_ports, s.port_min));
+        assert_eq!(r("any"), Some((0, 0, 0, 0)));
+        assert_eq!(r("ipv4:tcp:80"), Some((AF_INET, IPPROTO_TCP, 1, 80)));
+        assert_eq!(r("8000-8080"), Some((0, 0, 81, 8000)));
+        assert_eq!(r("udp:53"), Some((0, IPPROTO_UDP, 1, 53)));
+        assert_eq!(r("ipv6:any"), Some((AF_INET6, 0, 0, 0)));
+        assert_eq!(r("1-65535"), Some((0, 0, 65535, 1)));
+        for bad in [
+            "0",
+            "80-79",
+            "sctp:80",
+            "ipv4:tcp:",
+            "65536",
+            "tcp:ipv4:80",
+            "",
+        ] {
+            assert_eq!(r(bad), None, "{bad}");
+        }
+        for v in ["any", "ipv4:tcp:80", "8000-8080", "ipv6:udp:any", "1-65535"] {
+            assert_eq!(SocketBind::parse(v).unwrap().to_string(), v);
+        }
+    }
+
+    #[test]
+    fn device_rules() {
+        let d = DeviceRule::parse("/dev/video0 rw").unwrap();
+        assert_eq!((d.path.as_str(), d.access.as_str()), ("/dev/video0", "rw"));
+        assert_eq!(DeviceRule::parse("char-drm").unwrap().access, "");
+        for bad in [
+            "/dev/",
+            "/etc/passwd rw",
+            "/dev/../etc r",
+            "char- rw",
+            "video0",
+            "/dev/null x",
+            "/dev/null  rw",
+        ] {
+            assert_eq!(DeviceRule::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn io_limits_use_powers_of_1000() {
+        let l = IoLimit::parse("/dev/vda 5M").unwrap();
+        assert_eq!((l.path.as_str(), l.limit), ("/dev/vda", 5_000_000));
+        assert_eq!(IoLimit::parse("/ infinity").unwrap().limit, u64::MAX);
+        for bad in [
+            "/dev/vda",
+            "/dev/vda 0",
+            "dev 1M",
+            "/dev/vda 1.5M",
+            "/dev/vda -1",
+        ] {
+            assert_eq!(IoLimit::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn cpu_sets_like_cpu_set_to_dbus() {
+        let s = CpuSet::parse("0-2 5,7").unwrap();
+        assert_eq!(s.to_string(), "0-2 5 7");
+        assert_eq!(s.to_bytes(), [0b1010_0111, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(CpuSet::parse("64").unwrap().to_bytes().len(), 16);
+        assert!(CpuSet::parse("").unwrap().to_bytes().is_empty());
+        assert_eq!(
+            CpuSet::parse_kernel("0-1,3\n").unwrap().to_string(),
+            "0-1 3"
+        );
+        for bad in ["3-1", "8192", "x", "1-"] {
+            assert_eq!(CpuSet::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn seconds_like_parse_sec() {
+        assert_eq!(parse_sec("90"), Some(90_000_000));
+        assert_eq!(parse_sec("1h 30min"), Some(5_400_000_000));
+        assert_eq!(parse_sec("2d"), Some(172_800_000_000));
+        assert_eq!(parse_sec("infinity"), Some(u64::MAX));
+        for bad in ["", "1.5h", "5 parsecs", "h", "-1"] {
+            assert_eq!(parse_sec(bad), None, "{bad}");
+        }
+    }
+}
