@@ -114,15 +114,28 @@ pub struct Support {
 }
 
 impl Support {
-    /// Asks systemd over the system bus, without privileges, and reads the cgroup root.
-    pub fn probe() -> Support {
+    /// Reads the cgroup root and, only if one of `settings` depends on it, asks systemd
+    /// over the system bus, without privileges, how it was built: shell completion runs
+    /// --list-profiles at every Tab.
+    pub fn probe<'a>(settings: impl IntoIterator<Item = &'a Setting>) -> Support {
         let controllers = std::fs::read_to_string("/sys/fs/cgroup/cgroup.controllers")
             .unwrap_or_default()
             .split_ascii_whitespace()
             .map(String::from)
             .collect();
+        let ask = settings.into_iter().any(|s| {
+            matches!(
+                s,
+                Setting::RestrictNetworkInterfaces(_)
+                    | Setting::SocketBindAllow(_)
+                    | Setting::SocketBindDeny(_)
+            )
+        });
         Support {
-            bpf_framework: systemd_features().map(|f| f.contains("+BPF_FRAMEWORK")),
+            bpf_framework: match ask {
+                true => systemd_features().map(|f| f.contains("+BPF_FRAMEWORK")),
+                false => None,
+            },
             controllers,
             oomd: Path::new(OOMD).exists(),
         }

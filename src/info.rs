@@ -67,8 +67,10 @@ pub fn list_profiles(cpus: u64) -> Result<u8> {
     use std::fmt::Write as _;
     let mut status = 0;
     let mut text = String::new();
-    let support = Support::probe();
-    for loaded in profile::load_all(cpus)? {
+    let profiles = profile::load_all(cpus)?;
+    let settings = profiles.iter().flatten().flat_map(|p| &p.settings);
+    let support = Support::probe(settings);
+    for loaded in profiles {
         match loaded {
             Ok(p) => {
                 let _ = writeln!(text, "{} ({})", p.name, p.source);
@@ -105,7 +107,7 @@ pub fn dry_run(cli: &Cli, profile: &Profile, command: &Command, caller: &Caller)
     let req = Request::new(profile, caller.uid, &command.argv, unit);
     let mut lines = vec![format!("profile {} ({})", profile.name, profile.source)];
     lines.extend(req.describe());
-    let support = Support::probe();
+    let support = Support::probe(&profile.settings);
     lines.extend(enforcement::describe(profile, &support));
     if cli.no_tty {
         lines.push(format!(

@@ -189,7 +189,8 @@ pub struct SocketBind {
 }
 
 impl SocketBind {
-    /// parse_socket_bind_item: `any`, or `[ipv4:|ipv6:][tcp:|udp:]PORT[-PORT]|any`.
+    /// parse_socket_bind_item: `[ipv4|ipv6:][tcp|udp:](any|PORT|LOW-HIGH)`, in that order,
+    /// where trailing parts may be left out (`ipv4`, `tcp`, `ipv6:udp` mean any port).
     pub fn parse(v: &str) -> Option<SocketBind> {
         let mut rule = SocketBind {
             family: 0,
@@ -197,29 +198,34 @@ impl SocketBind {
             nr_ports: 0,
             port_min: 0,
         };
-        if v == "any" {
+        let mut tokens = v.split(':').peekable();
+        if let Some(family) = tokens.peek().and_then(|t| match *t {
+            "ipv4" => Some(AF_INET),
+            "ipv6" => Some(AF_INET6),
+            _ => None,
+        }) {
+            rule.family = family;
+            tokens.next();
+        }
+        if let Some(protocol) = tokens
+            .peek()
+            .and_then(|t| match t.to_ascii_lowercase().as_str() {
+                "tcp" => Some(IPPROTO_TCP),
+                "udp" => Some(IPPROTO_UDP),
+                _ => None,
+            })
+        {
+            rule.protocol = protocol;
+            tokens.next();
+        }
+        let Some(ports) = tokens.next() else {
+            // Only a family or a protocol (an empty value never gets here).
             return Some(rule);
+        };
+        if tokens.next().is_some() {
+            return None;
         }
-        let mut rest = v;
-        if let Some((family, r)) = rest.split_once(':') {
-            rule.family = match family {
-                "ipv4" => AF_INET,
-                "ipv6" => AF_INET6,
-                _ => 0,
-            };
-            if rule.family != 0 {
-                rest = r;
-            }
-        }
-        if let Some((protocol, r)) = rest.split_once(':') {
-            rule.protocol = match protocol {
-                "tcp" => IPPROTO_TCP,
-                "udp" => IPPROTO_UDP,
-                _ => return None,
-            };
-            rest = r;
-        }
-        if rest == "any" {
+        if ports == "any" {
             return Some(rule);
         }
         let port = |s: &str| {
@@ -227,9 +233,9 @@ impl SocketBind {
                 .ok()
                 .filter(|&p| p > 0 && s.bytes().all(|b| b.is_ascii_digit()))
         };
-        let (low, high) = match rest.split_once('-') {
+        let (low, high) = match ports.split_once('-') {
             Some((l, h)) => (port(l)?, port(h)?),
-            None => (port(rest)?, port(rest)?),
+            None => (port(ports)?, port(ports)?),
         };
         if low > high {
             return None;
