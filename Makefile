@@ -147,7 +147,7 @@ rpm: files
 # A VM that does not boot or does not report is a failure, never a skip. The guest
 # installs the .deb with dpkg -i and removes it at the end.
 vm: deb
-	@set -e; for s in $(SUITES); do SSC_DEB=$(DEB) vm/run.sh $$s; done
+	SSC_DEB=$(DEB) tools/vm-suites.sh $(SUITES)
 
 bench: deb
 	@set -e; for s in $(SUITES); do SSC_DEB=$(DEB) SSC_BENCH=1 vm/run.sh $$s; done

@@ -16,7 +16,7 @@ json=$(as_user 'ssc --status --json')
 printf '%s\n' "$json" | sed 's/^/    | /'
 check "--json is one array" sh -c "printf '%s' '$json' | grep -Eq '^\[.*\]$'"
 check "--json has the strict scope's fields" sh -c \
-    "printf '%s' '$json' | grep -Eq '\"unit\":\"ssc-strict-[0-9]+-[0-9a-f]{8}\.scope\",\"profile\":\"strict\",\"uid\":1000,\"user\":\"alice\",\"command\":\"sleep 30\",\"memory_current\":[0-9]+,\"memory_max\":[0-9]+,\"memory_peak\":([0-9]+|null),\"cpu_usage_nsec\":[0-9]+,\"tasks_current\":1\}'"
+    "printf '%s' '$json' | grep -Eq '\"unit\":\"ssc-strict-[0-9]+-[0-9a-f]{8}\.scope\",\"profile\":\"strict\",\"uid\":1000,\"user\":\"alice\",\"command\":\"sleep 30\",\"memory_current\":[0-9]+,\"memory_max\":[0-9]+,\"memory_peak\":([0-9]+|null),\"cpu_usage_nsec\":[0-9]+,\"tasks_current\":1,\"policy\":\[\]\}'"
 want_max=$(systemctl show -P MemoryMax "$(systemctl list-units --plain --no-legend 'ssc-strict-*.scope' | awk '{print $1}' | head -1)")
 check_contains "--json memory_max is systemd's MemoryMax" "\"memory_max\":$want_max," "$json"
 pkill -u alice -x sleep || true
