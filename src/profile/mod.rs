@@ -547,6 +547,24 @@ mod tests {
                 ":3: MemoryMax already set on line 2",
             ),
             ("[Profile]\nmemorymax=1G\n", ":2: unknown key 'memorymax'"),
+            (
+                "[Profile]\nIPAddressDeny=any localhost\n",
+                ":2: bad value 'any localhost' for IPAddressDeny",
+            ),
+            (
+                "[Profile]\nDeviceAllow=/etc/shadow rw\n",
+                ":2: bad value '/etc/shadow rw' for DeviceAllow",
+            ),
+            ("[Profile]\nAllowedCPUs=3-1\n", ":2: bad value '3-1'"),
+            ("[Profile]\nSocketBindAllow=0\n", ":2: bad value '0'"),
+            (
+                "[Profile]\nDevicePolicy=closed\nDeviceAllow=char-drm\nDevicePolicy=strict\n",
+                ":4: DevicePolicy already set on line 2",
+            ),
+            (
+                "[Profile]\nRuntimeMaxSec=1h\nRuntimeMaxSec=2h\n",
+                ":3: RuntimeMaxSec already set on line 2",
+            ),
             ("[Profile]\njust words\n", ":2: expected Key=Value"),
             ("", "missing section [Profile]"),
         ];
@@ -636,6 +654,13 @@ mod tests {
             .unwrap()
             .loosens(&pct, RAM, TASKS)
             .is_some());
+    }
+
+    #[test]
+    fn list_keys_may_repeat() {
+        let prof = p("[Profile]\nIPAddressAllow=localhost\nIPAddressAllow=10.0.0.0/8\nDeviceAllow=/dev/null r\nDeviceAllow=\nIOWriteBandwidthMax=/dev/vda 1M\nIOWriteBandwidthMax=/dev/vdb 2M\n").unwrap();
+        assert_eq!(prof.settings.len(), 6);
+        assert!(prof.settings.iter().all(Setting::is_list));
     }
 
     #[test]
