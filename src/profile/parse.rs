@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::values::{
-    parse_sec, Addresses, CpuSet, DevicePolicy, DeviceRule, Interfaces, IoLimit, IoLimitKind,
-    ManagedOOMMode, ManagedOOMPreference, SocketBind,
+    parse_sec, parse_size, Addresses, CpuSet, DevicePolicy, DeviceRule, Interfaces, IoLimit,
+    IoLimitKind, ManagedOOMMode, ManagedOOMPreference, SocketBind,
 };
 use super::{Limit, Profile, Setting, Source, KEYS};
 use crate::error::{Error, Result};
@@ -229,18 +229,7 @@ fn parse_memory(v: &str) -> Option<Limit> {
     if v.ends_with('%') {
         return parse_percent_limit(v);
     }
-    let (digits, shift) = match v.as_bytes().last()? {
-        b'K' => (&v[..v.len() - 1], 10),
-        b'M' => (&v[..v.len() - 1], 20),
-        b'G' => (&v[..v.len() - 1], 30),
-        b'T' => (&v[..v.len() - 1], 40),
-        _ => (v, 0),
-    };
-    if digits.is_empty() || !all_digits(digits) {
-        return None;
-    }
-    let n = digits.parse::<u64>().ok()?;
-    let bytes = n.checked_mul(1u64 << shift)?;
+    let bytes = parse_size(v, 1024)?;
     // u64::MAX is systemd's "infinity"; any other value is taken literally.
     (bytes != u64::MAX).then_some(Limit::Absolute(bytes))
 }

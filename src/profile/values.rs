@@ -400,23 +400,7 @@ impl IoLimit {
         let limit = limit.trim();
         let limit = match limit {
             "infinity" => u64::MAX,
-            _ => {
-                let (digits, scale) = match limit.as_bytes().last()? {
-                    b'K' => (&limit[..limit.len() - 1], 1_000),
-                    b'M' => (&limit[..limit.len() - 1], 1_000_000),
-                    b'G' => (&limit[..limit.len() - 1], 1_000_000_000),
-                    b'T' => (&limit[..limit.len() - 1], 1_000_000_000_000),
-                    _ => (limit, 1),
-                };
-                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                    return None;
-                }
-                digits
-                    .parse::<u64>()
-                    .ok()?
-                    .checked_mul(scale)
-                    .filter(|&n| n > 0 && n != u64::MAX)?
-            }
+            _ => parse_size(limit, 1_000).filter(|&n| n > 0 && n != u64::MAX)?,
         };
         let absolute = path.starts_with('/') && path.bytes().all(|b| b.is_ascii_graphic());
         absolute.then(|| IoLimit {
@@ -433,6 +417,25 @@ impl fmt::Display for IoLimit {
             n => write!(f, "{} {n}", self.path),
         }
     }
+}
+
+/// systemd's parse_size, for whole numbers: N with an optional K, M, G or T, in powers of
+/// `base` (1024 for memory, 1000 for I/O limits).
+pub fn parse_size(v: &str, base: u64) -> Option<u64> {
+    let (digits, power) = match v.as_bytes().last()? {
+        b'K' => (&v[..v.len() - 1], 1),
+        b'M' => (&v[..v.len() - 1], 2),
+        b'G' => (&v[..v.len() - 1], 3),
+        b'T' => (&v[..v.len() - 1], 4),
+        _ => (v, 0),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(base.checked_pow(power)?)
 }
 
 /// The highest CPU number systemd's cpu_set_add accepts, plus one.
