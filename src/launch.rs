@@ -4,8 +4,8 @@
 //! its own process, sets its effective uid to the caller's and stays that way, except
 //! for the steps done as root: taking one of the caller's launch slots, connecting to
 //! systemd, asking the kernel which BPF programs the scope has, and building the mount
-//! namespace. Then it drops root for good, checks that it
-//! did, and execs. Every mode that starts nothing (info.rs) drops root for good first.
+//! namespace. Then it drops root for good, checks that it did, and execs. Every mode that
+//! starts nothing (info.rs) drops root for good first.
 //!
 //! Threads: ssc has exactly one, from start to exec. Its D-Bus connection is its own
 //! synchronous code (bus/), not zbus's threaded one. The fork of detached mode copies
