@@ -1,8 +1,9 @@
 #!/bin/bash
 # tools/vm-suites.sh SUITE...: runs the VM suites at once, each line of output prefixed
 # with its suite, and fails if any of them failed (or did not finish). Each VM runs under
-# plain TCG on one host CPU at most; two at once take about 12 minutes where one after
-# the other took 20. The benchmarks (make bench) still run one at a time.
+# plain TCG on one host CPU at most. On the 2-core host, two at once took 10.5 to 12.5
+# minutes (2026-11-23); one after the other had taken 18 minutes, before scenario 180 was
+# added. The benchmarks (make bench) still run one at a time.
 set -uo pipefail
 [[ $# -gt 0 ]] || { echo "usage: tools/vm-suites.sh SUITE..." >&2; exit 2; }
 pids=()
