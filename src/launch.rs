@@ -158,12 +158,15 @@ fn launch(l: &Launch) -> Result<Infallible> {
 
     let unit = UnitName::new(&l.profile.name)?.to_string();
     let mut request = Request::new(l.profile, caller.uid, &l.command.argv, unit);
+    // Privileged step 1: a slot, in root's /run/ssc. Waiting for one holds nothing of
+    // root's, so it has a deadline of its own and the terminal's ^C still ends it.
+    let slot = credentials::as_root(caller, || {
+        slots::acquire(caller.uid, Instant::now() + slots::WAIT)
+    })?;
     // The window in which ssc holds a root connection. It cannot be stopped (signals.rs),
-    // never waits past one deadline, and holds one of the caller's slots (slots.rs).
-    let deadline = Instant::now() + scope::DEADLINE;
+    // never waits past one deadline, and holds one of the caller's slots.
     let window = signals::Window::enter()?;
-    // Privileged step 1: a slot, in root's /run/ssc.
-    let slot = credentials::as_root(caller, || slots::acquire(caller.uid, deadline))?;
+    let deadline = Instant::now() + scope::DEADLINE;
     // Privileged step 2: connect() as root to systemd's own socket, or to the system bus if
     // that is missing or refuses us, so that systemd sees uid 0. The paths are fixed and
     // nothing of the caller's is read; the conversation runs with the caller's euid.

@@ -6,7 +6,7 @@
 //! one of `SLOTS` lock files of its user, and a user can park at most `SLOTS` root
 //! connections, however she tries. systemd accepts 4096 direct connections and the bus 256
 //! for root, so one user cannot use them up and deny another user's launches. A launch
-//! that finds all of its user's slots taken waits for one, until the deadline.
+//! that finds all of its user's slots taken waits for one, for at most `WAIT`.
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
@@ -26,6 +26,11 @@ use crate::error::{Context, Error, Result};
 
 const DIR: &str = "/run/ssc";
 pub const SLOTS: u32 = 16;
+/// How long a launch waits for one of its user's slots. Each launch ahead holds its slot
+/// for at most `scope::DEADLINE`, so a wave of launches by one user queues here: 200 at
+/// once took up to 118 s to get through under emulation on an overloaded host (VM
+/// scenario 145-storm). Nothing of root's is held while waiting.
+pub const WAIT: Duration = Duration::from_secs(180);
 
 /// A held slot; dropping it releases it. Close-on-exec, like every fd ssc opens.
 #[derive(Debug)]

@@ -102,6 +102,20 @@ check_contains() {
     fi
 }
 
+# wait_until SECONDS COMMAND [ARGS...]: retry COMMAND every 0.2 s until it succeeds or
+# SECONDS have passed. systemd's pace depends on the machine; a fixed sleep does not.
+wait_until() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
+# no_ssc_units: no ssc scope is loaded, running or not.
+no_ssc_units() { [[ -z $(systemctl list-units --all --plain --no-legend 'ssc-*.scope' 2>&1) ]]; }
+
 # as_user 'CMD STRING' [ARGS...]: run CMD STRING with sh as the test user,
 # with fds 3-9 closed (once, on trixie, 3-5 were seen open before any ssc had run),
 # from its home directory, with only a login-like environment.  runuser (not

@@ -7,9 +7,9 @@ check "relaxed: command runs in an ssc-relaxed scope under user-1000.slice" \
     sh -c "printf '%s' '$cg' | grep -Eqx '/user.slice/user-1000.slice/ssc-relaxed-[0-9]+-[0-9a-f]{8}.scope'" || true
 
 read_limits='cg=$(cut -d: -f3 /proc/self/cgroup); echo "$cg"; cat /sys/fs/cgroup$cg/memory.max /sys/fs/cgroup$cg/cpu.max /sys/fs/cgroup$cg/pids.max'
-out=$(as_user "ssc -p strict -- sh -c '$read_limits; sleep 3'" & sleep 1.5; \
-      unit=$(systemctl list-units --plain --no-legend 'ssc-strict-*' | awk '{print $1}' | head -1); \
-      systemctl show -P TasksMax "$unit" >/tmp/strict-tasksmax; wait)
+strict_unit() { systemctl list-units --plain --no-legend 'ssc-strict-*' | awk '{print $1}' | grep .; }
+out=$(as_user "ssc -p strict -- sh -c '$read_limits; sleep 3'" & wait_until 3 strict_unit >/dev/null; \
+      systemctl show -P TasksMax "$(strict_unit | head -1)" >/tmp/strict-tasksmax; wait)
 mapfile -t lines <<<"$out"
 check_contains "strict: command runs in an ssc-strict scope" "/user.slice/user-1000.slice/ssc-strict-" "${lines[0]}"
 

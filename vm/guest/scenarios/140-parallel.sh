@@ -5,5 +5,5 @@ out=$(as_user 'for i in $(seq 40); do ssc -p strict -- sh -c "echo ok-\$0" "$i" 
 check_eq "40 parallel launches all ran" 40 "$(printf '%s\n' "$out" | grep -c '^ok-')"
 check_eq "40 distinct launches" 40 "$(printf '%s\n' "$out" | grep '^ok-' | sort -u | wc -l)"
 check "no ssc error" sh -c "! printf '%s' '$out' | grep -q '^ssc:'"
-sleep 2
+wait_until 30 no_ssc_units
 check_eq "no ssc unit left behind" "" "$(systemctl list-units --all --plain --no-legend 'ssc-*.scope' 2>&1)"

@@ -3,7 +3,8 @@
 # `systemd-run --scope -p KEY=VALUE` and to ssc through a profile reads back identically
 # in `systemctl show`. This pins ssc's translation (properties.rs) to systemd's own.
 # All cases run at once: each ssc scope is started detached, each reference in the
-# background, and all sleep until they are read back and stopped.
+# background. Their commands sleep far longer than the reading takes, however slow the
+# machine, and are stopped at the end.
 
 D=/etc/ssc/profiles.d
 mkdir -p $D && chmod 755 /etc/ssc $D
@@ -61,7 +62,7 @@ refs=()
 for i in "${!cases[@]}"; do
     IFS='|' read -r kv prop <<<"${cases[$i]}"
     printf '[Profile]\n%s\n' "$kv" >"$D/compl$i.conf" && chmod 644 "$D/compl$i.conf"
-    as_user "ssc --no-tty -p compl$i -- sleep 60" >"/run/ssc-compl$i.out" 2>&1
+    as_user "ssc --no-tty -p compl$i -- sleep 900" >"/run/ssc-compl$i.out" 2>&1
     echo "rc=$?" >>"/run/ssc-compl$i.out"
     if [[ $kv == RestrictNetworkInterfaces=* ]]; then
         # systemd-run cannot set it on a scope ("Unknown assignment"): the reference is
@@ -70,18 +71,21 @@ for i in "${!cases[@]}"; do
         allow=true
         [[ $value == "~"* ]] && allow=false && value=${value#"~"}
         read -ra names <<<"$value"
-        setpriv --reuid=1000 --regid=1000 --init-groups sleep 60 &
+        setpriv --reuid=1000 --regid=1000 --init-groups sleep 900 &
         refs+=($!)
         busctl call org.freedesktop.systemd1 /org/freedesktop/systemd1 \
             org.freedesktop.systemd1.Manager StartTransientUnit 'ssa(sv)a(sa(sv))' \
             "ssc-compliance-ref-$i.scope" fail 2 PIDs au 1 "$!" \
             RestrictNetworkInterfaces '(bas)' "$allow" "${#names[@]}" "${names[@]}" 0 >/dev/null
     else
-        systemd-run --scope -q --unit="ssc-compliance-ref-$i" -p "$kv" --uid=1000 --gid=1000 sleep 60 &
+        systemd-run --scope -q --unit="ssc-compliance-ref-$i" -p "$kv" --uid=1000 --gid=1000 sleep 900 &
         refs+=($!)
     fi
 done
-sleep 3
+# The references start in the background: wait for each, with a deadline.
+for i in "${!cases[@]}"; do
+    wait_until 120 systemctl is-active -q "ssc-compliance-ref-$i.scope"
+done
 
 for i in "${!cases[@]}"; do
     IFS='|' read -r kv prop <<<"${cases[$i]}"

@@ -20,5 +20,5 @@ check "--json has the strict scope's fields" sh -c \
 want_max=$(systemctl show -P MemoryMax "$(systemctl list-units --plain --no-legend 'ssc-strict-*.scope' | awk '{print $1}' | head -1)")
 check_contains "--json memory_max is systemd's MemoryMax" "\"memory_max\":$want_max," "$json"
 pkill -u alice -x sleep || true
-sleep 2
+wait_until 30 no_ssc_units
 check_contains "--status with nothing running says so" "no ssc scopes are running" "$(as_user 'ssc --status')"
