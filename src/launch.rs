@@ -2,7 +2,7 @@
 //!
 //! ssc starts as root through its set-user-ID bit. It reads what only root can read of
 //! its own process, sets its effective uid to the caller's and stays that way, except
-//! for the steps done as root: taking one of the caller's launch slots, connecting to
+//! for the steps done as root: opening the caller's launch-slot files, connecting to
 //! systemd, asking the kernel which BPF programs the scope has, and building the mount
 //! namespace. Then it drops root for good, checks that it did, and execs. Every mode that
 //! starts nothing (info.rs) drops root for good first.
@@ -158,11 +158,11 @@ fn launch(l: &Launch) -> Result<Infallible> {
 
     let unit = UnitName::new(&l.profile.name)?.to_string();
     let mut request = Request::new(l.profile, caller.uid, &l.command.argv, unit);
-    // Privileged step 1: a slot, in root's /run/ssc. Waiting for one holds nothing of
-    // root's, so it has a deadline of its own and the terminal's ^C still ends it.
-    let slot = credentials::as_root(caller, || {
-        slots::acquire(caller.uid, Instant::now() + slots::WAIT)
-    })?;
+    // Privileged step 1: the caller's slot files, in root's /run/ssc. Locking one, or
+    // waiting for one, needs only the open file: that is done as the caller, before the
+    // window, so that the wait holds nothing of root's and the terminal's ^C still ends it.
+    let slot_files = credentials::as_root(caller, || slots::open_files(caller.uid))?;
+    let slot = slots::acquire(slot_files, caller.uid, Instant::now() + slots::WAIT)?;
     // The window in which ssc holds a root connection. It cannot be stopped (signals.rs),
     // never waits past one deadline, and holds one of the caller's slots.
     let window = signals::Window::enter()?;

@@ -36,27 +36,40 @@ pub const WAIT: Duration = Duration::from_secs(180);
 #[derive(Debug)]
 pub struct Slot(#[allow(dead_code)] Flock<File>);
 
-/// Runs as root. Waits for a free slot of `uid` until `deadline`.
-pub fn acquire(uid: Uid, deadline: Instant) -> Result<Slot> {
+/// The slot files of one user, open; close-on-exec, like every fd ssc opens.
+pub struct Files(Vec<File>);
+
+/// Runs as root: opens `/run/ssc/UID.0` to `UID.15`, creating what is missing.
+pub fn open_files(uid: Uid) -> Result<Files> {
     let dir = open_dir()?;
-    let open = |i: u32| -> Result<File> {
-        let name = format!("{uid}.{i}");
-        let flags = OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
-        let fd = openat(&dir, name.as_str(), flags, Mode::from_bits_truncate(0o600))
-            .context(format!("{DIR}/{name}"))?;
-        Ok(File::from(fd))
-    };
-    for i in 0..SLOTS {
-        match Flock::lock(open(i)?, FlockArg::LockExclusiveNonblock) {
+    let flags = OFlag::O_RDWR | OFlag::O_CREAT | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    (0..SLOTS)
+        .map(|i| {
+            let name = format!("{uid}.{i}");
+            let fd = openat(&dir, name.as_str(), flags, Mode::from_bits_truncate(0o600))
+                .context(format!("{DIR}/{name}"))?;
+            Ok(File::from(fd))
+        })
+        .collect::<Result<_>>()
+        .map(Files)
+}
+
+/// Runs as the caller: a lock needs nothing but the open file. Takes a free slot of `uid`,
+/// or waits for one until `deadline`.
+pub fn acquire(files: Files, uid: Uid, deadline: Instant) -> Result<Slot> {
+    let mut taken = Vec::with_capacity(files.0.len());
+    for file in files.0 {
+        match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => return Ok(Slot(lock)),
-            Err((_, Errno::EWOULDBLOCK)) => {}
+            Err((file, Errno::EWOULDBLOCK)) => taken.push(file),
             Err((_, e)) => return Err(e).context(format!("locking a slot in {DIR}")),
         }
     }
     // All taken: wait in the kernel for one of them, chosen by pid so that a crowd of
     // launches spreads over all of them, rather than poll and eat the CPU that systemd
     // needs to work through the launches ahead. An alarm ends the wait at the deadline.
-    let mut file = open(std::process::id() % SLOTS)?;
+    let mut file = taken.swap_remove(std::process::id() as usize % taken.len());
+    drop(taken);
     loop {
         let left = remaining(deadline).ok_or_else(|| too_many(uid))?;
         let alarm = Alarm::set(left)?;
@@ -130,4 +143,76 @@ fn open_dir() -> Result<OwnedFd> {
         )));
     }
     Ok(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+    use std::thread;
+
+    /// SLOTS files in a fresh directory, each also locked through a second open file, as
+    /// other launches would hold them.
+    fn all_taken(name: &str) -> (PathBuf, Files, Vec<Flock<File>>) {
+        let dir = std::env::temp_dir().join(format!("ssc-slots-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = |i: u32| dir.join(i.to_string());
+        let open = |i| {
+            File::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .open(path(i))
+        };
+        let held = (0..SLOTS)
+            .map(|i| Flock::lock(open(i).unwrap(), FlockArg::LockExclusiveNonblock).unwrap())
+            .collect();
+        let files = Files((0..SLOTS).map(|i| open(i).unwrap()).collect());
+        (dir, files, held)
+    }
+
+    #[test]
+    fn takes_the_free_slot() {
+        let (dir, files, mut held) = all_taken("free");
+        let freed = held.remove(7).unlock().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let slot = acquire(files, Uid::from_raw(1000), deadline).unwrap();
+        // The slot is the freed file: locking it again through another open file fails.
+        assert!(matches!(
+            Flock::lock(freed, FlockArg::LockExclusiveNonblock),
+            Err((_, Errno::EWOULDBLOCK))
+        ));
+        drop(slot);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn waits_for_a_slot_to_free_up() {
+        let (dir, files, held) = all_taken("wait");
+        let start = Instant::now();
+        let releaser = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            drop(held);
+        });
+        let slot = acquire(files, Uid::from_raw(1000), start + Duration::from_secs(30));
+        releaser.join().unwrap();
+        assert!(slot.is_ok(), "{slot:?}");
+        assert!(start.elapsed() >= Duration::from_millis(300));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn refuses_after_the_deadline() {
+        let (dir, files, held) = all_taken("deadline");
+        let e = acquire(files, Uid::from_raw(1000), Instant::now()).unwrap_err();
+        assert_eq!(e.exit_code(), 125);
+        assert!(
+            e.to_string()
+                .contains("16 launches by uid 1000 are already starting"),
+            "{e}"
+        );
+        drop(held);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
