@@ -26,9 +26,9 @@ pub const SOCKETS: [(&str, Peer); 2] = [
     (bus::SYSTEMD_PRIVATE, Peer::Systemd),
     (bus::SYSTEM_BUS, Peer::Bus),
 ];
-/// One deadline for the whole conversation with systemd: connect, authentication, the
-/// call, its retries and the job: one launch, not a wave, whose launches queue for slots
-/// before this starts (slots.rs). Past it, ssc gives up with 125 rather than wait for ever.
+/// One deadline for one launch's conversation with systemd: connect, authentication, the
+/// call, its retries and the job. The wait for a slot comes before it, with a deadline of
+/// its own (`slots::WAIT`). Past it, ssc gives up with 125 rather than wait for ever.
 pub const DEADLINE: Duration = Duration::from_secs(90);
 /// systemd refuses a scope whose slice has a stop job queued: user-UID.slice just after
 /// the user's last unit in it ended (it is StopWhenUnneeded). That passes once the stop
