@@ -86,6 +86,12 @@ done
 for i in "${!cases[@]}"; do
     wait_until 120 systemctl is-active -q "ssc-compliance-ref-$i.scope"
 done
+# ssc names its scopes ssc-PROFILE-PID-RANDOM.scope: case i's is ssc-compl$i-….
+declare -A unit_of
+for u in $(systemctl list-units --plain --no-legend 'ssc-compl[0-9]*.scope' | awk '{print $1}'); do
+    n=${u#ssc-compl}
+    unit_of[${n%%-*}]=$u
+done
 
 for i in "${!cases[@]}"; do
     IFS='|' read -r kv prop <<<"${cases[$i]}"
@@ -100,7 +106,7 @@ for i in "${!cases[@]}"; do
         fi
         continue
     fi
-    unit=$(systemctl list-units --plain --no-legend "ssc-compl$i-*.scope" | awk '{print $1}' | head -1)
+    unit=${unit_of[$i]:-}
     ours=$(systemctl show -P "$prop" "$unit" 2>&1)
     if [[ -n $unit && -n $theirs && $ours == "$theirs" ]]; then
         pass "$kv: $prop is $ours through ssc and systemd-run"
