@@ -113,8 +113,9 @@ wait_until() {
     done
 }
 
-# no_ssc_units: no ssc scope is loaded, running or not.
-no_ssc_units() { [[ -z $(systemctl list-units --all --plain --no-legend 'ssc-*.scope' 2>&1) ]]; }
+# ssc_units: the ssc scopes systemd has loaded, running or not; no_ssc_units: there are none.
+ssc_units() { systemctl list-units --all --plain --no-legend 'ssc-*.scope' 2>&1; }
+no_ssc_units() { [[ -z $(ssc_units) ]]; }
 
 # as_user 'CMD STRING' [ARGS...]: run CMD STRING with sh as the test user,
 # with fds 3-9 closed (once, on trixie, 3-5 were seen open before any ssc had run),

@@ -35,6 +35,5 @@ case $rel in
 esac
 
 # The scope is gone once the command has exited (CollectMode=inactive-or-failed).
-sleep 1
-check_eq "no ssc scope is left after the commands exit" "" \
-    "$(systemctl list-units --all --plain --no-legend 'ssc-*.scope')"
+wait_until 30 no_ssc_units
+check_eq "no ssc scope is left after the commands exit" "" "$(ssc_units)"

@@ -6,4 +6,4 @@ check_eq "40 parallel launches all ran" 40 "$(printf '%s\n' "$out" | grep -c '^o
 check_eq "40 distinct launches" 40 "$(printf '%s\n' "$out" | grep '^ok-' | sort -u | wc -l)"
 check "no ssc error" sh -c "! printf '%s' '$out' | grep -q '^ssc:'"
 wait_until 30 no_ssc_units
-check_eq "no ssc unit left behind" "" "$(systemctl list-units --all --plain --no-legend 'ssc-*.scope' 2>&1)"
+check_eq "no ssc unit left behind" "" "$(ssc_units)"

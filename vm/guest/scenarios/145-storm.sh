@@ -16,7 +16,7 @@ storm() { # LABEL
     out=$(grep -v '^ssc: ' /home/alice/storm.err 2>/dev/null | grep -v '^rc=')
     check_eq "$1: every failure has its ssc: line" "" "$out"
     wait_until 30 no_ssc_units
-    check_eq "$1: no ssc unit left behind" "" "$(systemctl list-units --all --plain --no-legend 'ssc-*.scope' 2>&1)"
+    check_eq "$1: no ssc unit left behind" "" "$(ssc_units)"
 }
 
 loginctl enable-linger alice
