@@ -110,6 +110,7 @@ deps:
 	tools/install-deps.sh
 
 lint: crates
+	tools/check-makefile.sh
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
 	shellcheck -x vm/*.sh vm/image/*.sh vm/guest/*.sh vm/guest/scenarios/*.sh tools/*.sh packaging/*.sh .ci/run
@@ -128,6 +129,8 @@ crates:
 
 packages: deb rpm
 
+# dpkg is Essential on Debian, never installed by `make deps`; tools/check-makefile.sh
+# keeps every parse-time $(shell …) to such tools.
 DEB_ARCH := $(shell dpkg --print-architecture 2>/dev/null)
 DEB      := target/debian/ssc_$(VERSION)_$(DEB_ARCH).deb
 
@@ -137,12 +140,11 @@ deb: files
 
 # RPM_FROM_SOURCE=1: leave the prebuilt files out of the source tarball, so that the
 # spec's %build compiles everything with cargo (slow: a full release build).
-RPM_ARCH := $(shell rpm --eval '%{_arch}' 2>/dev/null)
-RPM      := target/rpm/RPMS/$(RPM_ARCH)/ssc-$(VERSION)-1.$(RPM_ARCH).rpm
-
+# build-rpm.sh names the package it built: rpm is one of the tools `make deps` installs,
+# so nothing may ask it anything while make reads this file.
 rpm: files
 	VERSION=$(VERSION) packaging/build-rpm.sh
-	packaging/check-rpm.sh $(RPM)
+	packaging/check-rpm.sh "$$(cat target/rpm/built)"
 
 # A VM that does not boot or does not report is a failure, never a skip. The guest
 # installs the .deb with dpkg -i and removes it at the end.

@@ -1,5 +1,6 @@
 #!/bin/bash
-# Builds the RPM from packaging/rpm/ssc.spec with rpmbuild, in target/rpm (make rpm,
+# Builds the RPM from packaging/rpm/ssc.spec with rpmbuild, in target/rpm, and writes
+# its path to target/rpm/built (make rpm,
 # which then checks it with packaging/check-rpm.sh). The spec's %description is
 # packaging/description.txt, the same text as the .deb's.
 #
@@ -63,4 +64,5 @@ fi
 arch=$(rpm --eval '%{_arch}')
 RPM=$TOP/RPMS/$arch/ssc-$VERSION-1.$arch.rpm
 [[ -f $RPM ]] || die "rpmbuild did not produce $RPM (see $log)"
+printf '%s\n' "$RPM" >"$TOP/built"
 echo "build-rpm.sh: built $RPM"

@@ -29,8 +29,28 @@ if [[ $(id -u) -ne 0 ]]; then
     exit 1
 fi
 echo "install-deps: installing ${need[*]}" >&2
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+# A freshly booted machine may be running unattended-upgrades: wait for apt's and
+# dpkg's locks (up to 10 minutes) instead of failing at once. apt-get install waits for
+# dpkg's lock by itself (DPkg::Lock::Timeout); apt-get update (apt 2.6) does not wait for
+# the lists lock, so it is tried again while that lock is what failed.
+lock=(-o DPkg::Lock::Timeout=600)
+deadline=$((SECONDS + 600))
+until err=$(apt-get "${lock[@]}" update -qq 2>&1 >/dev/null); do
+    if [[ $err != *'Could not get lock'* || $SECONDS -ge $deadline ]]; then
+        printf '%s\n' "$err" >&2
+        exit 1
+    fi
+    sleep 5
+done
+# qemu-utils at exactly qemu-system-x86's version: apt never downgrades by itself, and a
+# fresh machine here ships a backported qemu-utils that Debian's qemu-system-x86 breaks.
+for i in "${!need[@]}"; do
+    if [[ ${need[$i]} == qemu-utils ]]; then
+        version=$(apt-cache policy qemu-system-x86 | sed -n 's/^ *Candidate: *//p')
+        [[ -n $version && $version != '(none)' ]] && need[i]=qemu-utils=$version
+    fi
+done
+DEBIAN_FRONTEND=noninteractive apt-get "${lock[@]}" install -y -qq --no-install-recommends \
     --allow-downgrades "${need[@]}" >/dev/null
 for tool in cc qemu-system-x86_64 qemu-img mmdebstrap dbus-daemon shellcheck rpmbuild groff zsh fish; do
     have "$tool" || { echo "install-deps: $tool is still missing after installing ${need[*]}" >&2; exit 1; }
