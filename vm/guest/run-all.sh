@@ -117,13 +117,16 @@ for scenario in "${scenarios[@]}"; do
     say ""
     say "--- scenario $name"
     start=$SECONDS
+    # A scenario may ask for more than the default in a line "# timeout: SECONDS".
+    limit=$(sed -n 's/^# timeout: \([0-9][0-9]*\)$/\1/p' "$scenario" | head -n 1)
+    ((${limit:-0} > SCENARIO_TIMEOUT)) || limit=$SCENARIO_TIMEOUT
     # Each scenario: fresh bash, lib.sh sourced, cwd /, stdin closed.
-    SSC_SCENARIO=$name timeout --kill-after=10 "$SCENARIO_TIMEOUT" \
+    SSC_SCENARIO=$name timeout --kill-after=10 "$limit" \
         bash -c '. "$1" && . "$2"; exit 0' scenario "$GUEST_DIR/lib.sh" "$scenario" \
         </dev/null 2>&1 | tee -a "$LOG"
     rc=${PIPESTATUS[0]}
     if [[ $rc -eq 124 || $rc -eq 137 ]]; then
-        SSC_SCENARIO=$name fail "scenario finished" "timed out after ${SCENARIO_TIMEOUT}s" | tee -a "$LOG"
+        SSC_SCENARIO=$name fail "scenario finished" "timed out after ${limit}s" | tee -a "$LOG"
     elif [[ $rc -ne 0 ]]; then
         SSC_SCENARIO=$name fail "scenario finished" "scenario aborted with exit status $rc" | tee -a "$LOG"
     fi

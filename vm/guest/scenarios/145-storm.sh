@@ -2,6 +2,9 @@
 # 200 parallel launches by one user: all run and no unit is left behind, both with the
 # user logged in (user-1000.slice stays) and without (it comes and goes, and systemd
 # refuses some scopes as destructive until it has).
+# timeout: 600
+# (Each wave took up to 182 s with the host loaded; two waves passed 300 s in a fresh-clone
+# run on 2026-12-02 while other builds ran.)
 
 storm() { # LABEL
     rm -f /home/alice/storm.out /home/alice/storm.err
