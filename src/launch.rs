@@ -158,6 +158,9 @@ fn launch(l: &Launch) -> Result<Infallible> {
 
     let unit = UnitName::new(&l.profile.name)?.to_string();
     let mut request = Request::new(l.profile, caller.uid, &l.command.argv, unit);
+    // A caller who may freeze ssc gets the bus, never systemd's private socket, where PID 1
+    // would keep every signal for a frozen connection (scope::sockets_for).
+    let sockets = scope::sockets_for(&scope::current_cgroup()?)?;
     // Privileged step 1: the caller's slot files, in root's /run/ssc. Locking one, or
     // waiting for one, needs only the open file: that is done as the caller, before the
     // window, so that the wait holds nothing of root's and the terminal's ^C still ends it.
@@ -168,10 +171,11 @@ fn launch(l: &Launch) -> Result<Infallible> {
     let window = signals::Window::enter()?;
     let deadline = Instant::now() + scope::DEADLINE;
     // Privileged step 2: connect() as root to systemd's own socket, or to the system bus if
-    // that is missing or refuses us, so that systemd sees uid 0. The paths are fixed and
-    // nothing of the caller's is read; the conversation runs with the caller's euid.
+    // that is missing or refuses us (or for a caller who may freeze ssc), so that systemd
+    // sees uid 0. The paths are fixed and nothing of the caller's is read; the request is
+    // encoded before connect() and the conversation runs with the caller's euid.
     let created = scope::create(
-        &scope::SOCKETS,
+        sockets,
         |path, deadline| credentials::as_root(caller, || Ok(bus::connect(path, deadline))),
         Uid::from_raw(0),
         &mut request,

@@ -7,12 +7,15 @@
 //! JobRemoved and check who sent it.
 
 use std::os::unix::net::UnixStream;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use nix::unistd::{Pid, Uid};
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, AT_FDCWD};
+use nix::unistd::{faccessat, AccessFlags, Pid, Uid};
 use zvariant::OwnedObjectPath;
 
-use crate::bus::{self, Connection, Kind, Message, Peer, ReadError};
+use crate::bus::{self, Connection, Kind, Message, Opening, Peer, ReadError};
 use crate::error::{Context, Error, Result};
 pub use crate::request::Request;
 use crate::unit_name::UnitName;
@@ -26,6 +29,8 @@ pub const SOCKETS: [(&str, Peer); 2] = [
     (bus::SYSTEMD_PRIVATE, Peer::Systemd),
     (bus::SYSTEM_BUS, Peer::Bus),
 ];
+/// For a caller who may freeze ssc: the bus only (see `sockets_for`).
+pub const BUS_ONLY: [(&str, Peer); 1] = [(bus::SYSTEM_BUS, Peer::Bus)];
 /// One deadline for one launch's conversation with systemd: connect, authentication, the
 /// call, its retries and the job. The wait for a slot comes before it, with a deadline of
 /// its own (`slots::WAIT`). Past it, ssc gives up with 125 rather than wait for ever.
@@ -55,6 +60,46 @@ pub fn origin_profile() -> Result<Option<String>> {
     Ok(current_unit()?.parse::<UnitName>().ok().map(|u| u.profile))
 }
 
+/// The sockets to ask on, for a process in `cgroup` (from /proc/self/cgroup), checked with
+/// the caller's credentials.
+///
+/// systemd sends every signal to every authenticated direct connection, and keeps what a
+/// connection does not read in its own memory: up to 384Ki messages each. A caller who can
+/// freeze ssc while it holds such a connection could make PID 1 grow with every signal
+/// she provokes. A connection that has not authenticated gets nothing, and ssc's first and
+/// only write before the reply carries the authentication and the whole request, which
+/// moves ssc into its new scope and so thaws it; what is left is a request that fails
+/// while ssc is frozen. So a caller who may freeze ssc is served over the bus, where PID 1
+/// sends each signal once to dbus-daemon and dbus-daemon routes to ssc only what its
+/// match rule asks for, within its per-connection limits; she does not fall back to the
+/// private socket, since any user can make the bus drop a connection.
+pub fn sockets_for(cgroup: &str) -> Result<&'static [(&'static str, Peer)]> {
+    Ok(match caller_may_freeze(cgroup)? {
+        true => &BUS_ONLY,
+        false => &SOCKETS,
+    })
+}
+
+/// Whether the caller may write a cgroup this process is in, or one above it: a
+/// delegated subtree such as her user@UID.service. There she can freeze ssc (through
+/// cgroup.freeze, or by making a child cgroup, moving ssc into it and freezing that) or
+/// throttle it (cpu.max). Outside such a subtree she cannot move ssc into one either:
+/// that needs write access to the common ancestor. Runs with the caller's euid.
+pub fn caller_may_freeze(cgroup: &str) -> Result<bool> {
+    let mut dir = PathBuf::from("/sys/fs/cgroup");
+    for part in cgroup.split('/').filter(|p| !p.is_empty()) {
+        dir.push(part);
+        for path in [dir.clone(), dir.join("cgroup.freeze")] {
+            match faccessat(AT_FDCWD, &path, AccessFlags::W_OK, AtFlags::AT_EACCESS) {
+                Ok(()) => return Ok(true),
+                Err(Errno::EACCES | Errno::EPERM | Errno::EROFS) => {}
+                Err(e) => return Err(e).context(path.display().to_string()),
+            }
+        }
+    }
+    Ok(false)
+}
+
 /// How one try on one socket ended.
 #[derive(Debug)]
 pub enum Attempt {
@@ -77,6 +122,8 @@ pub fn create(
 ) -> Result<()> {
     let mut refused = Vec::new();
     for &(path, peer) in sockets {
+        // Encoded before connect(): nothing but the one write follows it (see `FirstWrite`).
+        let first = FirstWrite::new(peer, uid, req)?;
         let stream = match connect(path, deadline)? {
             Ok(stream) => stream,
             Err(e)
@@ -102,7 +149,7 @@ pub fn create(
             }
             Err(e) => return Err(fail(&req.unit, format!("cannot connect to {path}: {e}"))),
         };
-        match start(stream, peer, uid, req, deadline) {
+        match start(stream, first, req, deadline) {
             Ok(()) => return Ok(()),
             Err(Attempt::Refused(why)) => refused.push(format!("{path}: {why}")),
             Err(Attempt::Failed(e)) => return Err(e),
@@ -118,85 +165,179 @@ fn fail(unit: &str, what: String) -> Error {
     Error::Bus(format!("cannot create scope {unit}: {what}"))
 }
 
+/// The first bytes of one try, encoded before connect() and sent in one write():
+/// authentication, on the bus Hello, AddMatch and GetNameOwner, then StartTransientUnit.
+/// A caller who freezes ssc after connect() then leaves either a connection that has not
+/// authenticated, to which systemd sends nothing and which it drops after its
+/// authentication timeout, or the whole request, which moves ssc into its scope and thaws
+/// it.
+pub struct FirstWrite {
+    opening: Opening,
+    start: u32,
+    add_match: Option<u32>,
+    owner: Option<u32>,
+}
+
+impl FirstWrite {
+    pub fn new(peer: Peer, uid: Uid, req: &Request) -> Result<FirstWrite> {
+        let mut opening = Opening::new(peer, uid)?;
+        let (add_match, owner) = match peer {
+            // The bus handles a connection's messages in order: the match is in place, and
+            // the manager's unique name known, before StartTransientUnit reaches systemd.
+            Peer::Bus => (
+                Some(opening.call(
+                    Some("org.freedesktop.DBus"),
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus",
+                    "AddMatch",
+                    &(JOB_REMOVED_RULE,),
+                )?),
+                Some(opening.call(
+                    Some("org.freedesktop.DBus"),
+                    "/org/freedesktop/DBus",
+                    "org.freedesktop.DBus",
+                    "GetNameOwner",
+                    &(SYSTEMD,),
+                )?),
+            ),
+            // systemd sends its signals to every direct connection unconditionally.
+            Peer::Systemd => (None, None),
+        };
+        let start = opening.call(
+            Some(SYSTEMD),
+            MANAGER_PATH,
+            MANAGER,
+            "StartTransientUnit",
+            &req.body(Pid::this()),
+        )?;
+        Ok(FirstWrite {
+            opening,
+            start,
+            add_match,
+            owner,
+        })
+    }
+
+    /// What goes on the wire.
+    pub fn bytes(&self) -> &[u8] {
+        self.opening.bytes()
+    }
+}
+
 /// One try on one connected socket. The connection is shut down before this returns,
 /// the moment the job is done: systemd sends every direct connection every signal.
 pub fn start(
     stream: UnixStream,
-    peer: Peer,
-    uid: Uid,
+    first: FirstWrite,
     req: &mut Request,
     deadline: Instant,
 ) -> Result<(), Attempt> {
-    let mut conn = Connection::open(stream, peer, uid, deadline).map_err(|e| match e {
+    let FirstWrite {
+        opening,
+        start,
+        add_match,
+        owner,
+    } = first;
+    let mut conn = Connection::open_with(stream, opening, deadline).map_err(|e| match e {
         bus::OpenError::Refused(why) => Attempt::Refused(why),
         bus::OpenError::Failed(e) => Attempt::Failed(e),
     })?;
-    let result = converse(&mut conn, req, deadline);
+    let result = converse(&mut conn, start, add_match, owner, req, deadline);
     conn.close();
     result
 }
 
-/// A JobRemoved signal: who sent it, the job, its unit and its result.
+/// A JobRemoved signal: the job, its unit and its result.
 struct JobRemoved {
-    sender: Option<String>,
     job: OwnedObjectPath,
     unit: String,
     result: String,
 }
 
-fn converse(conn: &mut Connection, req: &mut Request, deadline: Instant) -> Result<(), Attempt> {
+/// Who may speak for systemd. On the bus any user may send a unicast signal to any
+/// connection: only the unique name that owns org.freedesktop.systemd1 (a name only root
+/// can own), as the bus itself answered GetNameOwner, counts. A direct connection has no
+/// sender names: its only peer is systemd.
+struct Manager {
+    peer: Peer,
+    name: Option<String>,
+}
+
+impl Manager {
+    fn sent(&self, msg: &Message) -> bool {
+        match self.peer {
+            Peer::Systemd => true,
+            Peer::Bus => self.name.is_some() && msg.sender == self.name,
+        }
+    }
+
+    /// A JobRemoved from systemd, or None for anything else.
+    fn job_removed(&self, msg: &Message) -> Option<JobRemoved> {
+        job_removed(msg).filter(|_| self.sent(msg))
+    }
+}
+
+fn converse(
+    conn: &mut Connection,
+    first: u32,
+    add_match: Option<u32>,
+    owner: Option<u32>,
+    req: &mut Request,
+    deadline: Instant,
+) -> Result<(), Attempt> {
     let failed = |unit: &str, what: String| Attempt::Failed(fail(unit, what));
-    let add_match = match conn.peer() {
-        // Sent without waiting for its answer: the bus handles a connection's messages in
-        // order, so the match is in place before StartTransientUnit reaches systemd.
-        Peer::Bus => Some(
-            conn.send(
-                Some("org.freedesktop.DBus"),
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus",
-                "AddMatch",
-                &(JOB_REMOVED_RULE,),
-            )
-            .map_err(|e| attempt(e, &req.unit))?,
-        ),
-        // systemd sends its signals to every direct connection unconditionally.
-        Peer::Systemd => None,
+    let mut manager = Manager {
+        peer: conn.peer(),
+        name: None,
     };
     // JobRemoved may arrive before the reply that names the job.
     let mut seen: Vec<JobRemoved> = Vec::new();
     // Launches that were refused together must not all ask again together.
     let mut pause = RETRY_FIRST + Duration::from_millis(u64::from(std::process::id() % 1000));
-    let (job, manager) = loop {
-        let serial = conn
-            .send(
-                Some(SYSTEMD),
-                MANAGER_PATH,
-                MANAGER,
-                "StartTransientUnit",
-                &req.body(Pid::this()),
-            )
-            .map_err(|e| attempt(e, &req.unit))?;
+    let mut serial = first;
+    let job = loop {
         let reply = loop {
             let msg = next(conn, &req.unit)?;
             if msg.reply_serial == Some(serial) {
                 break msg;
             }
-            if msg.kind == Kind::Error
-                && msg.reply_serial.is_some()
-                && msg.reply_serial == add_match
-            {
+            let answers = |to: Option<u32>| to.is_some() && msg.reply_serial == to;
+            if answers(add_match) && msg.kind == Kind::Error {
                 return Err(failed(
                     &req.unit,
                     format!("subscribing to JobRemoved: {}", msg.error_text()),
                 ));
             }
-            seen.extend(job_removed(&msg));
+            if answers(owner) {
+                let (name,): (String,) = match msg.kind {
+                    Kind::MethodReturn => {
+                        msg.body().map_err(|e| failed(&req.unit, e.to_string()))?
+                    }
+                    _ => {
+                        return Err(failed(
+                            &req.unit,
+                            format!("systemd is not on the bus: {}", msg.error_text()),
+                        ))
+                    }
+                };
+                manager.name = Some(name);
+                continue;
+            }
+            // Only systemd's own, and only about this unit: nobody else can grow this list.
+            seen.extend(manager.job_removed(&msg).filter(|j| j.unit == req.unit));
         };
         match reply.kind {
             Kind::MethodReturn => {
+                // The bus answered GetNameOwner before it passed the call on.
+                if !manager.sent(&reply) {
+                    return Err(failed(
+                        &req.unit,
+                        "the reply is not from the owner of org.freedesktop.systemd1".into(),
+                    ));
+                }
                 let (job,): (OwnedObjectPath,) =
                     reply.body().map_err(|e| failed(&req.unit, e.to_string()))?;
-                break (job, reply.sender);
+                break job;
             }
             Kind::Error if reply.error_name.as_deref() == Some(DESTRUCTIVE) => {
                 let refused = || failed(&req.unit, reply.error_text());
@@ -204,7 +345,11 @@ fn converse(conn: &mut Connection, req: &mut Request, deadline: Instant) -> Resu
                 let until = Instant::now() + pause.min(left);
                 loop {
                     match conn.receive_until(until) {
-                        Ok(Some(msg)) if job_removed(&msg).is_some_and(|j| j.unit == req.slice) => {
+                        Ok(Some(msg))
+                            if manager
+                                .job_removed(&msg)
+                                .is_some_and(|j| j.unit == req.slice) =>
+                        {
                             break
                         }
                         Ok(Some(_)) => {}
@@ -218,20 +363,23 @@ fn converse(conn: &mut Connection, req: &mut Request, deadline: Instant) -> Resu
                 }
                 pause = (pause * 2).min(RETRY_MAX);
                 req.rename().map_err(Attempt::Failed)?;
+                serial = conn
+                    .send(
+                        Some(SYSTEMD),
+                        MANAGER_PATH,
+                        MANAGER,
+                        "StartTransientUnit",
+                        &req.body(Pid::this()),
+                    )
+                    .map_err(|e| attempt(e, &req.unit))?;
             }
             _ => return Err(failed(&req.unit, reply.error_text())),
         }
     };
-    // On the bus anyone may send a JobRemoved; only the manager that answered counts. A
-    // direct connection has no sender names: its only peer is systemd.
-    if conn.peer() == Peer::Bus && manager.is_none() {
-        return Err(failed(&req.unit, "the reply names no sender".into()));
-    }
-    let ours = |s: &JobRemoved| s.job == job && s.sender == manager;
-    let mut found = seen.into_iter().find(|s| ours(s));
+    let mut found = seen.into_iter().find(|s| s.job == job);
     while found.is_none() {
         let msg = next(conn, &req.unit)?;
-        found = job_removed(&msg).filter(|s| ours(s));
+        found = manager.job_removed(&msg).filter(|s| s.job == job);
     }
     let result = found.map(|s| s.result).unwrap_or_default();
     match result.as_str() {
@@ -259,12 +407,7 @@ fn job_removed(msg: &Message) -> Option<JobRemoved> {
         return None;
     }
     let (_, job, unit, result): (u32, OwnedObjectPath, String, String) = msg.body().ok()?;
-    Some(JobRemoved {
-        sender: msg.sender.clone(),
-        job,
-        unit,
-        result,
-    })
+    Some(JobRemoved { job, unit, result })
 }
 
 /// The scope ssc's process is now in, from /proc/self/cgroup (cgroup v2's "0::" line).

@@ -12,7 +12,7 @@ use nix::unistd::{geteuid, Uid};
 use ssc::bus::{self, Peer};
 use ssc::error::Error;
 use ssc::profile::{built_in, parse};
-use ssc::scope::{self, Attempt, Request};
+use ssc::scope::{self, Attempt, FirstWrite, Request};
 
 const START_SIGNATURE: &str = harness::START_SIGNATURE;
 const UNIT: &str = "ssc-strict-4242-0000abcd.scope";
@@ -321,6 +321,74 @@ fn unicast_forged_job_removed_is_ignored() {
     assert!(e.to_string().contains("'failed'"), "{e}");
 }
 
+/// A ForgedSliceStopped from another user does not end the pause after a refusal early:
+/// only systemd's word on user-UID.slice does.
+#[test]
+fn forged_slice_stop_does_not_cut_the_pause_short() {
+    let h = Harness::bus(|n, _| match n {
+        0 => vec![
+            Step::Fail(DESTRUCTIVE, "destructive"),
+            Step::ForgedSliceStopped,
+        ],
+        _ => vec![Step::Reply(JOB), Step::JobRemoved(JOB, "done")],
+    });
+    let begin = Instant::now();
+    h.start(&strict_request(), Duration::from_secs(15)).unwrap();
+    let took = begin.elapsed();
+    // The pause is 5 s and up to 1 s more, by pid.
+    assert!(took >= Duration::from_secs(5), "{took:?}");
+    assert_eq!(h.calls().len(), 2);
+}
+
+/// Another user can send ssc's bus connection signals of any size the bus allows: they
+/// are skipped, before and after the reply, and the launch goes on.
+#[test]
+fn oversized_unicast_signals_are_skipped() {
+    const BIG: usize = 17 << 20;
+    let h = Harness::bus(|_, _| {
+        vec![
+            Step::Jam(BIG),
+            Step::Jam(BIG),
+            Step::Jam(100),
+            Step::Reply(JOB),
+            Step::Jam(BIG),
+            Step::JobRemoved(JOB, "done"),
+        ]
+    });
+    let r = h.start(&strict_request(), Duration::from_secs(20));
+    assert_eq!(h.calls().len(), 1);
+    r.unwrap();
+}
+
+/// What goes on the wire first, encoded before connect(): authentication, and the whole
+/// request behind it; on the bus Hello, the match and GetNameOwner before the call.
+#[test]
+fn first_write_is_the_whole_request() {
+    use ssc::bus::Message;
+    for (peer, want) in [
+        (Peer::Systemd, vec!["StartTransientUnit"]),
+        (
+            Peer::Bus,
+            vec!["Hello", "AddMatch", "GetNameOwner", "StartTransientUnit"],
+        ),
+    ] {
+        let first = FirstWrite::new(peer, Uid::from_raw(0), &strict_request()).unwrap();
+        let auth = b"\0AUTH EXTERNAL 30\r\nBEGIN\r\n";
+        let bytes = first.bytes();
+        assert!(bytes.starts_with(auth), "{peer:?}");
+        let mut rest = bytes[auth.len()..].to_vec();
+        let mut members = Vec::new();
+        while !rest.is_empty() {
+            let len = 16 + u32::from_le_bytes(rest[12..16].try_into().unwrap()) as usize;
+            let len = len.next_multiple_of(8)
+                + u32::from_le_bytes(rest[4..8].try_into().unwrap()) as usize;
+            let msg = Message::decode(rest.drain(..len).collect()).unwrap();
+            members.push(msg.member.unwrap());
+        }
+        assert_eq!(members, want, "{peer:?}");
+    }
+}
+
 /// On the bus ssc says Hello, subscribes, then calls; nothing else.
 #[test]
 fn bus_connection_subscribes_before_the_call() {
@@ -338,14 +406,9 @@ fn no_systemd_on_the_bus() {
     let bus = harness::Bus::start();
     let begin = Instant::now();
     let deadline = begin + TIMEOUT;
+    let first = FirstWrite::new(Peer::Bus, geteuid(), &strict_request()).unwrap();
     let stream = bus::connect(&bus.socket.to_string_lossy(), deadline).unwrap();
-    let r = scope::start(
-        stream,
-        Peer::Bus,
-        geteuid(),
-        &mut strict_request(),
-        deadline,
-    );
+    let r = scope::start(stream, first, &mut strict_request(), deadline);
     let e = expect_failed(r);
     assert!(begin.elapsed() < TIMEOUT, "{e}");
     assert!(e.to_string().contains(UNIT), "{e}");

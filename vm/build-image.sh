@@ -84,7 +84,7 @@ PACKAGES=(
     linux-image-amd64 initramfs-tools kmod
     sudo passwd login procps util-linux bsdutils psmisc
     coreutils findutils grep gawk iproute2
-    python3-minimal hyperfine time systemd-oomd
+    python3-minimal hyperfine time systemd-oomd strace
     libglib2.0-bin desktop-file-utils
 )
 

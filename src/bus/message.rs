@@ -8,8 +8,10 @@ use zvariant::{Endian, OwnedValue, Type, Value};
 
 use crate::error::{Error, Result};
 
-/// Far above anything systemd or the bus sends ssc; a larger message is an error.
-const MAX_MESSAGE: usize = 16 << 20;
+/// Far above anything systemd or the bus sends ssc. A larger message is an error from
+/// systemd itself; on the bus, where any user may send a unicast signal to any connection,
+/// it is skipped unread (bus/mod.rs).
+pub(super) const MAX_MESSAGE: usize = 16 << 20;
 
 /// The D-Bus message types ssc tells apart.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,7 +46,8 @@ const HEADER_DESTINATION: u8 = 6;
 const HEADER_SENDER: u8 = 7;
 const HEADER_SIGNATURE: u8 = 8;
 
-/// The whole length of the message that starts `input`, once its fixed header is there.
+/// The whole length of the message that starts `input`, once its fixed header is there;
+/// it may exceed `MAX_MESSAGE`. An error means the stream itself is broken.
 pub(super) fn message_len(input: &[u8]) -> Result<Option<usize>> {
     if input.len() < 16 {
         return Ok(None);
@@ -62,11 +65,7 @@ pub(super) fn message_len(input: &[u8]) -> Result<Option<usize>> {
     let fields = u32_at(12) as usize;
     let body = u32_at(4) as usize;
     let header = (16 + fields).next_multiple_of(8);
-    let len = header.saturating_add(body);
-    if len > MAX_MESSAGE {
-        return Err(Error::Bus(format!("message of {len} bytes from the peer")));
-    }
-    Ok(Some(len))
+    Ok(Some(header.saturating_add(body)))
 }
 
 type Header = (u8, u8, u8, u8, u32, u32, Vec<(u8, OwnedValue)>);
@@ -76,6 +75,9 @@ impl Message {
     pub fn decode(bytes: Vec<u8>) -> Result<Message> {
         let bad = |what: String| Error::Bus(format!("malformed message from the peer: {what}"));
         let len = message_len(&bytes)?.ok_or_else(|| bad("truncated".into()))?;
+        if len > MAX_MESSAGE {
+            return Err(Error::Bus(format!("message of {len} bytes from the peer")));
+        }
         if len != bytes.len() {
             return Err(bad("wrong length".into()));
         }

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 
 mod message;
 
-use message::message_len;
+use message::{message_len, MAX_MESSAGE};
 pub use message::{method_call, Kind, Message};
 
 /// systemd's own socket, which only root can open: what systemd-run uses as root.
@@ -82,6 +82,61 @@ pub enum OpenError {
     Failed(Error),
 }
 
+/// What a connection sends first, all of it encoded before connect() and sent in one
+/// write(): EXTERNAL authentication as `uid`, on a bus Hello, then the calls queued with
+/// `call`. Nothing is awaited in between, as sd-bus does it; the server's answer to AUTH
+/// is read with the first reply.
+pub struct Opening {
+    peer: Peer,
+    bytes: Vec<u8>,
+    serial: u32,
+}
+
+impl Opening {
+    pub fn new(peer: Peer, uid: Uid) -> Result<Opening> {
+        let uid_hex: String = uid
+            .to_string()
+            .bytes()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let mut opening = Opening {
+            peer,
+            bytes: format!("\0AUTH EXTERNAL {uid_hex}\r\nBEGIN\r\n").into_bytes(),
+            serial: 0,
+        };
+        if peer == Peer::Bus {
+            opening.call(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                "org.freedesktop.DBus",
+                "Hello",
+                &(),
+            )?;
+        }
+        Ok(opening)
+    }
+
+    /// Queues a method call behind what is there; returns its serial.
+    pub fn call<B: Serialize + Type>(
+        &mut self,
+        destination: Option<&str>,
+        path: &str,
+        interface: &str,
+        member: &str,
+        body: &B,
+    ) -> Result<u32> {
+        self.serial += 1;
+        let bytes = method_call(self.serial, destination, path, interface, member, body)?;
+        self.bytes.extend_from_slice(&bytes);
+        Ok(self.serial)
+    }
+
+    /// Everything queued, as it goes on the wire.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
 pub struct Connection {
     stream: UnixStream,
     peer: Peer,
@@ -90,46 +145,42 @@ pub struct Connection {
     input: Vec<u8>,
     /// Until the server's "OK" line has been read, bytes in `input` are authentication.
     authenticated: bool,
+    /// Bytes still to drop of a message too large to read (on a bus only).
+    skip: usize,
 }
 
 impl Connection {
-    /// Starts EXTERNAL authentication as `uid` and, on a bus, says Hello. Nothing is
-    /// awaited: AUTH, BEGIN and the first messages go out together, as sd-bus does it, and
-    /// the server's answer is read with the first reply.
+    /// Authenticates as `uid` and, on a bus, says Hello (see `Opening`).
     pub fn open(
         stream: UnixStream,
         peer: Peer,
         uid: Uid,
         deadline: Instant,
     ) -> Result<Connection, OpenError> {
-        stream
-            .set_nonblocking(true)
-            .map_err(|e| OpenError::Failed(Error::Bus(format!("socket: {e}"))))?;
+        let opening = Opening::new(peer, uid).map_err(OpenError::Failed)?;
+        Connection::open_with(stream, opening, deadline)
+    }
+
+    /// Sends the whole `opening` in one write(): its first action on the connected socket,
+    /// so that nothing ssc does runs between connect() and the request.
+    pub fn open_with(
+        stream: UnixStream,
+        opening: Opening,
+        deadline: Instant,
+    ) -> Result<Connection, OpenError> {
         let mut conn = Connection {
             stream,
-            peer,
+            peer: opening.peer,
             deadline,
-            serial: 0,
+            serial: opening.serial,
             input: Vec::new(),
             authenticated: false,
+            skip: 0,
         };
-        let uid_hex: String = uid
-            .to_string()
-            .bytes()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        let auth = format!("\0AUTH EXTERNAL {uid_hex}\r\nBEGIN\r\n");
-        conn.write_all(auth.as_bytes()).map_err(refused_or_failed)?;
-        if peer == Peer::Bus {
-            conn.send(
-                Some("org.freedesktop.DBus"),
-                "/org/freedesktop/DBus",
-                "org.freedesktop.DBus",
-                "Hello",
-                &(),
-            )
-            .map_err(|e| OpenError::Failed(e.into()))?;
-        }
+        conn.write_all(&opening.bytes).map_err(refused_or_failed)?;
+        conn.stream
+            .set_nonblocking(true)
+            .map_err(|e| OpenError::Failed(Error::Bus(format!("socket: {e}"))))?;
         Ok(conn)
     }
 
@@ -251,10 +302,12 @@ impl Connection {
         Ok(())
     }
 
-    /// Reads what is there into `input`, waiting for it until the deadline.
+    /// Reads what is there into `input`, waiting for it until the deadline. A peer that
+    /// never stops sending does not hold ssc past it either.
     fn fill(&mut self) -> std::result::Result<(), IoError> {
         let mut buf = [0u8; 16 * 1024];
         loop {
+            remaining(self.deadline).ok_or(IoError::Deadline)?;
             match self.stream.read(&mut buf) {
                 Ok(0) => return Err(IoError::Closed),
                 Ok(n) => {
@@ -282,16 +335,41 @@ impl Connection {
         }
     }
 
-    /// One whole message from the front of `input`, if it has arrived.
+    /// One whole message from the front of `input`, if it has arrived. On a bus any user
+    /// may send a unicast signal to any connection: a message too large or not decodable
+    /// is skipped there (the bus has checked its framing), never an error, and one too
+    /// large is dropped as it arrives, without being held. From systemd itself, either is
+    /// an error.
     fn take_message(&mut self) -> Result<Option<Message>> {
-        let Some(len) = message_len(&self.input)? else {
-            return Ok(None);
-        };
-        if self.input.len() < len {
-            return Ok(None);
+        loop {
+            if self.skip > 0 {
+                let n = self.skip.min(self.input.len());
+                self.input.drain(..n);
+                self.skip -= n;
+                if self.skip > 0 {
+                    return Ok(None);
+                }
+            }
+            let Some(len) = message_len(&self.input)? else {
+                return Ok(None);
+            };
+            if len > MAX_MESSAGE {
+                if self.peer == Peer::Bus {
+                    self.skip = len;
+                    continue;
+                }
+                return Err(Error::Bus(format!("message of {len} bytes from the peer")));
+            }
+            if self.input.len() < len {
+                return Ok(None);
+            }
+            let bytes: Vec<u8> = self.input.drain(..len).collect();
+            match Message::decode(bytes) {
+                Ok(msg) => return Ok(Some(msg)),
+                Err(_) if self.peer == Peer::Bus => continue,
+                Err(e) => return Err(e),
+            }
         }
-        let bytes: Vec<u8> = self.input.drain(..len).collect();
-        Message::decode(bytes).map(Some)
     }
 }
 
@@ -344,5 +422,83 @@ fn refused_or_failed(e: IoError) -> OpenError {
         OpenError::Refused(e.text())
     } else {
         OpenError::Failed(Error::Bus(e.text()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// An authenticated connection of `peer` whose other end the test writes.
+    fn fed(peer: Peer) -> (Connection, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let opening = Opening::new(peer, Uid::from_raw(0)).unwrap();
+        let mut conn = Connection::open_with(ours, opening, deadline).unwrap();
+        conn.authenticated = true;
+        (conn, theirs)
+    }
+
+    /// The 16 bytes of a little-endian header with no fields, of message type `kind`,
+    /// announcing a body of `body` bytes.
+    fn header(kind: u8, body: u32) -> Vec<u8> {
+        let mut h = vec![b'l', kind, 0, 1];
+        h.extend_from_slice(&body.to_le_bytes());
+        h.extend_from_slice(&1u32.to_le_bytes());
+        h.extend_from_slice(&0u32.to_le_bytes());
+        h
+    }
+
+    /// Streams a message over the limit, then one of an unknown type, then a real one.
+    fn jam(mut theirs: UnixStream) -> std::thread::JoinHandle<()> {
+        std::thread::spawn(move || {
+            let big = MAX_MESSAGE + 1;
+            let _ = theirs.write_all(&header(4, big as u32));
+            let chunk = vec![0u8; 1 << 20];
+            let mut left = big;
+            while left > 0 {
+                let n = left.min(chunk.len());
+                if theirs.write_all(&chunk[..n]).is_err() {
+                    return;
+                }
+                left -= n;
+            }
+            let _ = theirs.write_all(&header(9, 0));
+            let ping = method_call(9, None, "/x", "a.b", "Ping", &()).unwrap();
+            let _ = theirs.write_all(&ping);
+        })
+    }
+
+    /// On a bus, a message over the limit is dropped as it streams in (never held whole),
+    /// and one that does not decode is skipped: the next message is read.
+    #[test]
+    fn bus_skips_what_it_cannot_take() {
+        let (mut conn, theirs) = fed(Peer::Bus);
+        let writer = jam(theirs);
+        let msg = loop {
+            if let Some(msg) = conn.take_message().unwrap() {
+                break msg;
+            }
+            assert!(
+                conn.input.len() <= 1 << 20,
+                "{} bytes held",
+                conn.input.len()
+            );
+            conn.fill().unwrap();
+        };
+        writer.join().unwrap();
+        assert_eq!(msg.member.as_deref(), Some("Ping"));
+    }
+
+    /// From systemd itself the same is an error, at once.
+    #[test]
+    fn direct_connection_refuses_an_oversized_message() {
+        let (mut conn, theirs) = fed(Peer::Systemd);
+        let writer = jam(theirs);
+        let e = conn.receive().unwrap_err();
+        assert!(e.to_string().contains("bytes from the peer"), "{e}");
+        drop(conn);
+        writer.join().unwrap();
     }
 }

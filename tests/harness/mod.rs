@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use nix::unistd::geteuid;
 use ssc::bus::{self, Peer};
-use ssc::scope::{self, Attempt, Request};
+use ssc::scope::{self, Attempt, FirstWrite, Request};
 use zbus::blocking::{Connection, MessageIterator};
 use zbus::message::{Message, Type as MessageType};
 use zbus::names::BusName;
@@ -199,6 +199,11 @@ pub enum Step {
     /// On the bus: a forged signal sent to ssc's connection by name, which the bus delivers
     /// whatever the match rules say.
     ForgedUnicast(&'static str, &'static str),
+    /// On the bus: a forged JobRemoved of a stop job of user-1000.slice, sent to ssc's
+    /// connection by name.
+    ForgedSliceStopped,
+    /// On the bus: a signal of about this many bytes, sent to ssc's connection by name.
+    Jam(usize),
     /// Close the connection without answering.
     Hangup,
 }
@@ -291,11 +296,12 @@ impl Harness {
         }
     }
 
-    /// What ssc does on one socket: connect, then `scope::start`.
+    /// What ssc does on one socket: encode, connect, then `scope::start`.
     pub fn start(&self, req: &Request, within: Duration) -> Result<(), Attempt> {
         let deadline = Instant::now() + within;
+        let first = FirstWrite::new(self.peer, geteuid(), req).unwrap();
         let stream = bus::connect(&self.socket.to_string_lossy(), deadline).unwrap();
-        scope::start(stream, self.peer, geteuid(), &mut req.clone(), deadline)
+        scope::start(stream, first, &mut req.clone(), deadline)
     }
 
     /// Every StartTransientUnit call so far. The fake records a call before it answers,
@@ -490,13 +496,36 @@ fn handle(
                 &call.unit,
                 "done",
             )?,
-            Step::Forged(job, result) | Step::ForgedUnicast(job, result) => {
+            Step::Forged(..)
+            | Step::ForgedUnicast(..)
+            | Step::ForgedSliceStopped
+            | Step::Jam(_) => {
                 let forger = forger.expect("forging needs the bus");
-                let to = match step {
-                    Step::ForgedUnicast(..) => hdr.sender().map(|s| BusName::from(s.to_owned())),
-                    _ => None,
-                };
-                job_removed(forger, to, MANAGER, job, &call.unit, result)?;
+                let ssc = || hdr.sender().map(|s| BusName::from(s.to_owned()));
+                match step {
+                    Step::Forged(job, result) => {
+                        job_removed(forger, None, MANAGER, job, &call.unit, result)?
+                    }
+                    Step::ForgedUnicast(job, result) => {
+                        job_removed(forger, ssc(), MANAGER, job, &call.unit, result)?
+                    }
+                    Step::ForgedSliceStopped => job_removed(
+                        forger,
+                        ssc(),
+                        MANAGER,
+                        "/org/freedesktop/systemd1/job/17",
+                        "user-1000.slice",
+                        "done",
+                    )?,
+                    Step::Jam(size) => forger.emit_signal(
+                        ssc(),
+                        "/org/example/Jam",
+                        "org.example.Jam",
+                        "Jam",
+                        &("x".repeat(size),),
+                    )?,
+                    _ => unreachable!(),
+                }
                 // The bus handles a connection's messages in order: once this is answered,
                 // the forged signal has been routed to whoever it matched.
                 forger.call_method(

@@ -3,8 +3,22 @@
 # and is confined. With the private socket refusing as well, nothing runs and ssc exits 125.
 # Runs last: it stops dbus.
 
+# A cgroup of alice's own, in her user manager's subtree: from there she could freeze ssc.
+loginctl enable-linger alice
+wait_until 60 systemctl -q is-active user@1000.service
+own=/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/own
+as_user 'mkdir "$1"' "$own"
+
 systemctl stop dbus.socket dbus.service
 check "the system bus is down" sh -c '! busctl --system status >/dev/null 2>&1'
+# A caller who may freeze ssc is never served over the private socket (issue 15): with the
+# bus down her launch is refused, naming the bus only.
+out=$(echo "$BASHPID" >"$own/cgroup.procs"
+    as_user 'rm -f $HOME/ran; ssc -p relaxed -- touch $HOME/ran 2>&1; echo "rc=$?"')
+check_contains "from a cgroup alice may freeze, bus stopped: refused" "rc=125" "$out"
+check_contains "...naming the bus" "ssc: cannot reach systemd: /run/dbus/system_bus_socket: " "$out"
+check "...and not the private socket" bash -c '! grep -q /run/systemd/private <<<"$1"' bash "$out"
+check "...and the command did not run" test ! -e /home/alice/ran
 for p in strict relaxed; do
     out=$(as_user "ssc -p $p -- sh -c 'cut -d: -f3 /proc/self/cgroup; cat /sys/fs/cgroup\$(cut -d: -f3 /proc/self/cgroup)/memory.max' 2>&1; echo \"rc=\$?\"")
     check_contains "$p, bus stopped: the launch works" "rc=0" "$out"
@@ -44,3 +58,5 @@ check_contains "private socket refused, bus up: falls back to the bus" "rc=0" "$
 check_contains "...into its scope" "/user.slice/user-1000.slice/ssc-relaxed-" "$out"
 umount /run/systemd/private
 check_eq "with both back, ssc works" ok "$(as_user 'ssc -p relaxed -- echo ok 2>&1')"
+rmdir "$own"
+loginctl disable-linger alice
