@@ -1,12 +1,12 @@
 //! At most `SLOTS` launches of one user inside the root-connection window at once.
 //!
 //! A caller whose shell sits in a cgroup she may freeze (her delegated user@UID.service)
-//! can freeze ssc between connect() and the moment systemd moves it into its new scope.
+//! can freeze ssc while it is connected (she then gets the bus: scope::sockets_for).
 //! Nothing ssc does can end that wait: a frozen process runs no code. So each window holds
 //! one of `SLOTS` lock files of its user, and a user can park at most `SLOTS` root
-//! connections, however she tries. systemd accepts 4096 direct connections and the bus 256
-//! for root, so one user cannot use them up and deny another user's launches. A launch
-//! that finds all of its user's slots taken waits for one, for at most `WAIT`.
+//! connections, however she tries. The bus accepts 256 connections of root's and systemd
+//! 4096 direct ones, so one user cannot use them up and deny another user's launches. A
+//! launch that finds all of its user's slots taken waits for one, for at most `WAIT`.
 
 use std::fs::File;
 use std::os::fd::OwnedFd;
