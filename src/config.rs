@@ -6,12 +6,13 @@
 //! MaxScopesPerUser=256
 //! ```
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use nix::unistd::Uid;
 
 use crate::error::{Context, Error, Result};
 use crate::profile::TrustedDir;
+use crate::unit_name::UnitName;
 
 const DIR: &str = "/etc/ssc";
 const FILE: &str = "ssc.conf";
@@ -88,24 +89,27 @@ pub fn parse(path: &Path, text: &str) -> Result<Config> {
     Ok(config)
 }
 
-/// How many ssc scopes `uid` has now: a readdir of the user's slice in cgroupfs, which
-/// anyone may list, rather than a round trip to systemd.
-pub fn scopes_of(uid: Uid) -> Result<u32> {
-    let slice = format!("/sys/fs/cgroup/user.slice/user-{uid}.slice");
-    let entries = match std::fs::read_dir(&slice) {
+/// Where `uid`'s scopes are in cgroupfs.
+pub fn user_slice(uid: Uid) -> PathBuf {
+    PathBuf::from(format!("/sys/fs/cgroup/user.slice/user-{uid}.slice"))
+}
+
+/// The pid in the name of each ssc scope in `slice`, one per scope: a readdir of the user's
+/// slice in cgroupfs, which anyone may list, rather than a round trip to systemd.
+pub fn scopes_of(slice: &Path) -> Result<Vec<u32>> {
+    let entries = match std::fs::read_dir(slice) {
         Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-        Err(e) => return Err(e).context(&slice),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).context(slice.display()),
     };
-    let mut n = 0;
+    let mut pids = Vec::new();
     for entry in entries {
-        let name = entry.context(&slice)?.file_name();
-        let name = name.to_string_lossy();
-        if crate::unit_name::is_ssc_scope(&name) {
-            n += 1;
+        let name = entry.context(slice.display())?.file_name();
+        if let Ok(unit) = name.to_string_lossy().parse::<UnitName>() {
+            pids.push(unit.pid);
         }
     }
-    Ok(n)
+    Ok(pids)
 }
 
 #[cfg(test)]

@@ -52,6 +52,8 @@ struct Launch<'a> {
     /// The fds open at startup: the caller's, which the command inherits.
     inherited_fds: &'a BTreeSet<RawFd>,
     detached: bool,
+    /// MaxScopesPerUser.
+    max_scopes: u32,
 }
 
 pub fn run() -> Result<u8> {
@@ -112,13 +114,7 @@ pub fn run() -> Result<u8> {
     if !setuid_root {
         return Err(not_installed());
     }
-    let max = config::load()?.max_scopes_per_user;
-    if config::scopes_of(caller.uid)? >= max {
-        return Err(Error::Refused(format!(
-            "uid {} already has {max} ssc scopes, the most allowed (MaxScopesPerUser in /etc/ssc/ssc.conf)",
-            caller.uid
-        )));
-    }
+    let max_scopes = config::load()?.max_scopes_per_user;
 
     let this = Launch {
         caller: &caller,
@@ -127,6 +123,7 @@ pub fn run() -> Result<u8> {
         command: &command,
         inherited_fds: &inherited_fds,
         detached,
+        max_scopes,
     };
     if !detached {
         let Err(e) = launch(&this);
@@ -161,11 +158,17 @@ fn launch(l: &Launch) -> Result<Infallible> {
     // A caller who may freeze ssc gets the bus, never systemd's private socket, where PID 1
     // would keep every signal for a frozen connection (scope::sockets_for).
     let sockets = scope::sockets_for(&scope::current_cgroup()?)?;
-    // Privileged step 1: the caller's slot files, in root's /run/ssc. Locking one, or
-    // waiting for one, needs only the open file: that is done as the caller, before the
-    // window, so that the wait holds nothing of root's and the terminal's ^C still ends it.
+    // Privileged step 1: the caller's slot files and count lock file, in root's /run/ssc.
+    // Locking, waiting, reading and writing need only the open files: that is done as the
+    // caller, before the window, so that the waits hold nothing of root's and the
+    // terminal's ^C still ends them.
     let slot_files = credentials::as_root(caller, || slots::open_files(caller.uid))?;
-    let slot = slots::acquire(slot_files, caller.uid, Instant::now() + slots::WAIT)?;
+    let wait = Instant::now() + slots::WAIT;
+    let taken = slots::acquire(slot_files, caller.uid, wait)?;
+    // At most MaxScopesPerUser: her live scopes and her launches admitted but not yet in
+    // theirs, counted under her count lock. This launch counts from here on: its slot file
+    // names it until its scope exists or it failed.
+    let slot = taken.admit(l.max_scopes, &config::user_slice(caller.uid), wait)?;
     // The window in which ssc holds a root connection. It cannot be stopped (signals.rs),
     // never waits past one deadline, and holds one of the caller's slots.
     let window = signals::Window::enter()?;

@@ -77,6 +77,21 @@ check_contains "...saying why" "ssc: uid 1000 already has 3 ssc scopes, the most
 check "...and the command did not run" test ! -e /home/alice/ran
 check_eq "bob is not affected" ok "$(getent passwd bob >/dev/null || useradd -m -u 1001 bob; SSC_TEST_USER=bob as_user 'ssc -p relaxed -- echo ok')"
 pkill -u alice -x -f 'sleep 30' || true
+# A burst counts too: 12 launches at once, each waiting 1 s after the loop started them,
+# leave 3 scopes. Before, each counted the scopes that existed when it started: 12.
+wait_until 30 no_ssc_units
+check_eq "burst: no ssc scope before" "" "$(ssc_units)"
+as_user 'rm -f $HOME/burst.*; for _ in $(seq 12); do
+    { sleep 1; ssc --no-tty -p relaxed -- sleep 60 2>>$HOME/burst.err; echo "rc=$?" >>$HOME/burst.rc; } &
+done; wait'
+check_eq "12 launches at once: 3 scopes" 3 "$(ssc_units | grep -c 'ssc-relaxed-.* running ')"
+check_eq "...3 ran" 3 "$(grep -cx 'rc=0' /home/alice/burst.rc)"
+check_eq "...9 refused with 125" 9 "$(grep -cx 'rc=125' /home/alice/burst.rc)"
+check_eq "...each saying why" 9 "$(grep -cxF 'ssc: uid 1000 already has 3 ssc scopes, the most allowed (MaxScopesPerUser in /etc/ssc/ssc.conf)' /home/alice/burst.err)"
+check_eq "...and nothing else" 9 "$(wc -l </home/alice/burst.err)"
+pkill -u alice -x -f 'sleep 60' || true
+wait_until 30 no_ssc_units
+rm -f /home/alice/burst.*
 rm -f /etc/ssc/ssc.conf
 sleep 1
 check_eq "without the file the default applies" ok "$(as_user 'ssc -p relaxed -- echo ok')"
