@@ -230,7 +230,9 @@ fn extra_sections() -> Roff {
     tagged(
         &mut r,
         vec![italic("/run/dbus/system_bus_socket")],
-        "The system bus, used instead if the manager's socket is missing or refuses.",
+        "The system bus, used instead if the manager's socket is missing or refuses, and \
+         always for a caller who may write ssc's cgroup or one above it (and could freeze \
+         ssc there).",
     );
     tagged(
         &mut r,
