@@ -99,17 +99,24 @@ rmdir "$bench"
 # --- What a parked connection costs PID 1. dbus-client.py park stands in for a frozen ssc
 # (it authenticates as root, as ssc does, and stops itself); a flood of LoadUnit calls,
 # open to every user, makes PID 1 emit UnitNew and UnitRemoved signals.
+# flooding: two of alice's floods of LoadUnit calls, in the background, until unflood.
+flooding() {
+    for _ in 1 2; do
+        as_user 'python3 "$1" flood 20000 >/dev/null' "$TOOLS/dbus-client.py" &
+    done
+}
+unflood() { pkill -u alice -f 'dbus-client.py flood'; wait; }
 rss() { awk '/^RssAnon:/ {print $2}' /proc/1/status; }
 # PID 1's unread send queues, in bytes: what it wrote that its peers have not read.
 sendq() { ss -xanp | awk '/pid=1,/ {q += $4} END {print q + 0}'; }
 names() { systemctl show -P NNames; }
-# growth: PID 1's RssAnon growth (KiB) over one flood, once the units it loaded are gone
-# again (their UnitRemoved signals come with the garbage collection, after the calls).
+# growth: PID 1's RssAnon growth (KiB) over one flood of 3000 calls, once the units it
+# loaded are gone again (their UnitRemoved signals come with the garbage collection).
 growth() {
     local before names0
     before=$(rss)
     names0=$(names)
-    as_user 'python3 "$1" flood 6000 >/dev/null' "$TOOLS/dbus-client.py"
+    as_user 'python3 "$1" flood 3000 >/dev/null' "$TOOLS/dbus-client.py"
     wait_until 120 sh -c '[ "$(systemctl show -P NNames)" -le "$1" ]' sh "$((names0 + 20))"
     sleep 2
     echo $(($(rss) - before))
@@ -136,7 +143,7 @@ park_on /run/systemd/private
 private=$(growth)
 private_q=$(sendq)
 unpark
-echo "    | PID 1 over 6000 LoadUnit calls, RssAnon growth and unread send queues after:" \
+echo "    | PID 1 over 3000 LoadUnit calls, RssAnon growth and unread send queues after:" \
     "none parked ${base} KiB, ${base_q} bytes; 2 parked on the bus ${bus} KiB, ${bus_q} bytes;" \
     "2 parked on the private socket ${private} KiB, ${private_q} bytes"
 if ((private - base > 2048 || private_q - base_q > 2097152)); then
@@ -169,11 +176,7 @@ catch() {
     done
     return 1
 }
-floods=()
-for _ in 1 2; do
-    as_user 'python3 "$1" flood 10000 >/dev/null' "$TOOLS/dbus-client.py" &
-    floods+=($!)
-done
+flooding
 pids=()
 cgs=()
 held=
@@ -190,8 +193,8 @@ check_eq "frozen launches are connected to dbus-daemon only, never to PID 1" "" 
     "$(grep -v -e '^dbus-daemon$' -e '^$' <<<"$held")"
 for cg in "${cgs[@]}"; do echo 0 >"$cg/cgroup.freeze"; done
 ended() { for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && return 1; done; return 0; }
+unflood
 check "thawed, every launch ends within its deadline" wait_until 120 ended
-wait "${floods[@]}"
 out=$(cat /run/ssc-test/park/go.*.out)
 check_eq "...each ran, or said why in one ssc: line" "" "$(grep -v -e '^ran$' -e '^ssc: ' <<<"$out")"
 echo "    | $(grep -c '^ran$' <<<"$out") ran; $(grep '^ssc: ' <<<"$out" | sort | uniq -c | tr '\n' ' ')"
@@ -200,11 +203,7 @@ for cg in "${cgs[@]}"; do rmdir "$cg" 2>/dev/null; done
 # --- Jamming, on the bus: bob's launch is caught connected (frozen) while PID 1 works
 # through a flood, so that its call is still waiting; alice sends its connection three
 # 17 MB signals, by name; bob's launch is thawed and still runs.
-floods=()
-for _ in 1 2; do
-    as_user 'python3 "$1" flood 10000 >/dev/null' "$TOOLS/dbus-client.py" &
-    floods+=($!)
-done
+flooding
 unique_name() { busctl --system list --unique --no-legend 2>/dev/null | awk -v p="$1" '$2 == p {print $1}'; }
 named() { [[ -n $(unique_name "$1") ]]; }
 jammed=
@@ -221,7 +220,7 @@ for try in 1 2 3 4 5; do
     rmdir "$cg" 2>/dev/null
     [[ -n $jammed ]] && break
 done
-wait "${floods[@]}"
+unflood
 echo "    | ${jammed:-no jam delivered} (try $try)"
 check "alice's 3 x 17 MB signals reached bob's waiting launch" test -n "$jammed"
 check_eq "...and bob's command ran all the same" ran "$(cat "$bob_out")"
