@@ -51,6 +51,8 @@ struct Launch<'a> {
     command: &'a Command,
     /// The fds open at startup: the caller's, which the command inherits.
     inherited_fds: &'a BTreeSet<RawFd>,
+    /// The signal mask the caller started ssc with, which the command inherits.
+    caller_mask: &'a signals::CallerMask,
     detached: bool,
     /// MaxScopesPerUser.
     max_scopes: u32,
@@ -59,6 +61,8 @@ struct Launch<'a> {
 pub fn run() -> Result<u8> {
     // A caller that closed fd 2 must not receive our error messages in some file we open.
     exec::ensure_std_fds()?;
+    // Before anything waits: a wait that ends on a signal must not find it blocked.
+    let caller_mask = signals::CallerMask::take()?;
     let setuid_root = geteuid().is_root();
     let inherited_fds = exec::open_fds()?;
     // Only root can read a set-user-ID process's environ. Then the process environment
@@ -122,6 +126,7 @@ pub fn run() -> Result<u8> {
         profile: &profile,
         command: &command,
         inherited_fds: &inherited_fds,
+        caller_mask: &caller_mask,
         detached,
         max_scopes,
     };
@@ -234,6 +239,7 @@ fn launch(l: &Launch) -> Result<Infallible> {
         }
     }
     signals::restore_sigpipe()?;
+    l.caller_mask.restore()?;
     let argv = environment::to_cstrings(&l.command.argv);
     if l.detached {
         detach::report_about_to_exec()?;

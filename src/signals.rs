@@ -1,4 +1,5 @@
-//! Signal dispositions around the root connection, and before exec.
+//! Signal dispositions and the signal mask: at start, around the root connection, and
+//! before exec.
 //!
 //! From connect() until the connection is closed, the caller must not be able to stop
 //! ssc: a stopped ssc would hold a root connection for as long as she liked. Its real uid
@@ -10,6 +11,31 @@ use nix::sys::signal::{
 };
 
 use crate::error::{Context, Result};
+
+/// The signal mask the caller started ssc with: it survives exec, even into a set-user-ID
+/// program. ssc runs with none blocked: the wait for a launch slot ends on SIGALRM
+/// (slots.rs), and a blocked SIGALRM would make it endless. The command gets the caller's
+/// mask back, as plain exec would have given it.
+pub struct CallerMask(SigSet);
+
+impl CallerMask {
+    /// Unblocks every signal; keeps the mask it found.
+    pub fn take() -> Result<CallerMask> {
+        let mut mask = SigSet::empty();
+        sigprocmask(
+            SigmaskHow::SIG_SETMASK,
+            Some(&SigSet::empty()),
+            Some(&mut mask),
+        )
+        .context("sigprocmask")?;
+        Ok(CallerMask(mask))
+    }
+
+    /// Just before exec.
+    pub fn restore(&self) -> Result<()> {
+        sigprocmask(SigmaskHow::SIG_SETMASK, Some(&self.0), None).context("sigprocmask")
+    }
+}
 
 /// The terminal's job-control stops are ignored; its signals that kill (hang-up, ^C, ^\)
 /// are held back until the window ends, so that ssc is alive while systemd resolves its pid.
@@ -61,4 +87,23 @@ pub fn restore_sigpipe() -> Result<()> {
     unsafe { signal(Signal::SIGPIPE, SigHandler::SigDfl) }
         .map(drop)
         .context("restoring SIGPIPE")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The mask is the calling thread's, so this test's own thread is all it touches.
+    #[test]
+    fn caller_mask_is_cleared_and_given_back_exactly() {
+        let mut blocked = SigSet::empty();
+        blocked.add(Signal::SIGALRM);
+        blocked.add(Signal::SIGUSR1);
+        let before = blocked.thread_swap_mask(SigmaskHow::SIG_SETMASK).unwrap();
+        let caller = CallerMask::take().unwrap();
+        assert_eq!(SigSet::thread_get_mask().unwrap(), SigSet::empty());
+        caller.restore().unwrap();
+        assert_eq!(SigSet::thread_get_mask().unwrap(), blocked);
+        before.thread_set_mask().unwrap();
+    }
 }

@@ -193,7 +193,8 @@ fn held(file: File) -> Result<bool> {
 }
 
 /// Waits in the kernel for `file`'s lock until `deadline`: `None` past it. An alarm ends
-/// the wait at the deadline.
+/// the wait at the deadline: SIGALRM is not blocked, whatever the caller's mask
+/// (signals::CallerMask).
 fn lock_until(mut file: File, deadline: Instant, what: &str) -> Result<Option<Flock<File>>> {
     loop {
         let Some(left) = remaining(deadline) else {
@@ -392,6 +393,63 @@ mod tests {
         releaser.join().unwrap();
         assert!(slot.is_ok(), "{slot:?}");
         assert!(start.elapsed() >= Duration::from_millis(300));
+    }
+
+    /// A caller who blocked SIGALRM (the mask survives exec) still gets refused at the
+    /// deadline once ssc has taken her mask at start, as `launch::run` does. The alarm goes
+    /// to the process, whose main thread here is the test harness's, so the wait runs in
+    /// a forked child, whose only thread is the one waiting.
+    #[test]
+    fn a_blocked_sigalrm_does_not_remove_the_deadline() {
+        use nix::sys::signal::kill;
+        use nix::sys::wait::{waitpid, WaitPidFlag, WaitStatus};
+        use nix::unistd::{fork, ForkResult};
+
+        let (run, held) = all_taken("sigalrm");
+        let files = run.files();
+        // SAFETY: the child only sets its mask, waits for a slot and _exits: no lock that
+        // another thread of the harness might hold is taken on the way but malloc's,
+        // which glibc makes safe across fork.
+        match unsafe { fork() }.unwrap() {
+            ForkResult::Child => {
+                // No panic here: it would unwind into a copy of the harness's thread.
+                let refused = || -> Result<bool> {
+                    let mut alrm = SigSet::empty();
+                    alrm.add(Signal::SIGALRM);
+                    alrm.thread_block().context("sigprocmask")?;
+                    let _caller = crate::signals::CallerMask::take()?;
+                    let deadline = Instant::now() + Duration::from_secs(1);
+                    let slot = acquire(files, ALICE, deadline);
+                    Ok(matches!(slot, Err(Error::Refused(_))))
+                };
+                let code = if matches!(refused(), Ok(true)) { 0 } else { 1 };
+                // SAFETY: ends the child without running the harness's exit handlers.
+                unsafe { nix::libc::_exit(code) }
+            }
+            ForkResult::Parent { child } => {
+                let start = Instant::now();
+                let status = loop {
+                    match waitpid(child, Some(WaitPidFlag::WNOHANG)).unwrap() {
+                        WaitStatus::StillAlive if start.elapsed() < Duration::from_secs(10) => {
+                            std::thread::sleep(Duration::from_millis(50))
+                        }
+                        WaitStatus::StillAlive => {
+                            kill(child, Signal::SIGKILL).unwrap();
+                            waitpid(child, None).unwrap();
+                            break None;
+                        }
+                        other => break Some(other),
+                    }
+                };
+                drop(held);
+                assert_eq!(
+                    status,
+                    Some(WaitStatus::Exited(child, 0)),
+                    "after {:?}",
+                    start.elapsed()
+                );
+            }
+        }
     }
 
     #[test]

@@ -33,3 +33,68 @@ as_user "script -qec 'ssc --no-tty -p relaxed -- sleep 61' /dev/null" >/dev/null
 sleep 2
 check "detached: the app outlives its terminal" pgrep -u alice -x -f 'sleep 61'
 pkill -u alice -x -f 'sleep 61' || true
+
+# journald stalls (here: stopped): the command's writes wait for it, as under systemd-cat,
+# instead of failing with EAGAIN once ssc's own 10 s connect timeout has passed. The probe
+# reports its stdout and stderr, waits until journald is stopped, then writes 1 MiB, far
+# more than the socket buffer holds.
+cat >/run/ssc-100-stall <<'EOF'
+import os, socket, struct, sys, time
+def report(line):
+    with open(sys.argv[1], "a") as f:
+        f.write(line + "\n")
+for fd in (1, 2):
+    s = socket.socket(fileno=os.dup(fd))
+    sec, usec = struct.unpack("ll", s.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16))
+    s.close()
+    report(f"fd{fd} sndtimeo={sec}.{usec:06d} blocking={os.get_blocking(fd)}")
+report("ready")
+for _ in range(600):
+    if os.path.exists(sys.argv[2]):
+        break
+    time.sleep(0.1)
+report("writing")
+start = time.monotonic()
+line = b"x" * 1023 + b"\n"
+try:
+    for _ in range(1024):
+        view = memoryview(line)
+        while view:
+            view = view[os.write(1, view):]
+except OSError as e:
+    report(f"error {os.strerror(e.errno)} after {time.monotonic() - start:.0f} s")
+else:
+    report(f"done after {time.monotonic() - start:.0f} s")
+EOF
+chmod 644 /run/ssc-100-stall
+rm -f /home/alice/stall.out /home/alice/stall.go
+out=$(as_user 'ssc --no-tty -p strict -- python3 /run/ssc-100-stall $HOME/stall.out $HOME/stall.go 2>&1; echo "rc=$?"')
+check_eq "journald stalled: the launch started" "rc=0" "$out"
+ready() { grep -qx ready /home/alice/stall.out 2>/dev/null; }
+writing() { grep -qx writing /home/alice/stall.out 2>/dev/null; }
+ended() { grep -q -e '^done' -e '^error' /home/alice/stall.out 2>/dev/null; }
+journald=$(systemctl show -p MainPID --value systemd-journald)
+check "journald's pid is known ($journald)" test "$journald" -gt 1 &&
+if check "journald stalled: the probe runs" wait_until 30 ready; then
+    check_contains "the command's stdout has no send timeout and blocks" \
+        "fd1 sndtimeo=0.000000 blocking=True" "$(cat /home/alice/stall.out)"
+    check_contains "the command's stderr has no send timeout and blocks" \
+        "fd2 sndtimeo=0.000000 blocking=True" "$(cat /home/alice/stall.out)"
+    kill -STOP "$journald"
+    touch /home/alice/stall.go
+    if check "journald stopped: the command writes" wait_until 10 writing; then
+        sleep 15
+        if ended; then fail "journald stopped: 15 s on, past ssc's 10 s, the write still waits" \
+            "$(cat /home/alice/stall.out)"
+        else pass "journald stopped: 15 s on, past ssc's 10 s, the write still waits"; fi
+    fi
+    kill -CONT "$journald"
+    wait_until 60 ended
+    stall=$(grep -e '^done' -e '^error' /home/alice/stall.out)
+    if [[ $stall =~ ^done\ after\ ([0-9]+)\ s$ ]] && ((BASH_REMATCH[1] >= 15)); then
+        pass "journald resumed: the write succeeded ($stall)"
+    else
+        fail "journald resumed: the write succeeded, after at least 15 s" "$(cat /home/alice/stall.out)"
+    fi
+fi
+if ((journald > 1)); then kill -CONT "$journald"; fi

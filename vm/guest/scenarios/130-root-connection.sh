@@ -90,4 +90,50 @@ if check "alice's launch is blocked in flock(2), waiting for a slot" wait_until 
 fi
 for p in "${holders[@]}"; do pkill -P "$p"; done
 wait
+
+# The caller's signal mask survives exec, even into a set-user-ID program. A blocked
+# SIGALRM would keep the alarm from ending the wait for a slot (300 s, too long to wait
+# for here): so ssc waits with nothing blocked, its SIGALRM handler installed, and a SIGALRM
+# reaches it; and the command gets the caller's mask back, attached and detached.
+cat >/run/ssc-130-block <<'EOF'
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM, signal.SIGUSR1})
+os.execvp(sys.argv[1], sys.argv[1:])
+EOF
+chmod 644 /run/ssc-130-block
+# No sh between the mask and what reads it: dash clears the mask at start.
+caller_mask=$(as_user 'python3 /run/ssc-130-block grep SigBlk /proc/self/status')
+sigblk() { awk '$1 == "SigBlk:" {print $2}' <<<"$1"; }
+if (( (0x$(sigblk "$caller_mask") & 0x2200) == 0x2200 )); then
+    pass "the caller's mask blocks SIGALRM and SIGUSR1 ($caller_mask)"
+else fail "the caller's mask blocks SIGALRM and SIGUSR1" "$caller_mask"; fi
+holders=()
+for i in $(seq 0 15); do flock "/run/ssc/1000.$i" sleep 30 & holders+=($!); done
+sleep 0.5
+as_user 'python3 /run/ssc-130-block ssc -p relaxed -- grep SigBlk /proc/self/status' \
+    >/run/ssc-test/mask-attached 2>&1 &
+waiter=$!
+status_of() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
+if check "SIGALRM blocked: alice's launch is waiting for a slot in flock(2)" wait_until 10 in_flock; then
+    pid=$(pgrep -n -x ssc)
+    check_eq "...with no signal blocked" 0000000000000000 "$(status_of "$pid" SigBlk)"
+    if (( 0x$(status_of "$pid" SigCgt) & 0x2000 )); then pass "...and its SIGALRM handler installed"
+    else fail "...and its SIGALRM handler installed" "SigCgt $(status_of "$pid" SigCgt)"; fi
+    kill -ALRM "$pid"
+    sleep 1
+    pending=$(( 0x$(status_of "$pid" ShdPnd) | 0x$(status_of "$pid" SigPnd) ))
+    check_eq "...a SIGALRM is delivered, not left pending" 0 "$(( pending & 0x2000 ))"
+    check "...and the wait goes on until the deadline" in_flock
+fi
+for p in "${holders[@]}"; do pkill -P "$p"; done
+wait $waiter
+check_eq "SIGALRM blocked: the command gets the caller's mask back" "$caller_mask" \
+    "$(cat /run/ssc-test/mask-attached)"
+wait
+rm -f /home/alice/mask-detached
+out=$(as_user 'python3 /run/ssc-130-block ssc --no-tty -p relaxed -- cp /proc/self/status $HOME/mask-detached; echo rc=$?')
+check_eq "SIGALRM blocked, detached: started" "rc=0" "$out"
+wait_until 10 test -s /home/alice/mask-detached
+check_eq "SIGALRM blocked, detached: the command gets the caller's mask back" "$caller_mask" \
+    "$(grep SigBlk /home/alice/mask-detached 2>&1)"
 userdel -r bob 2>/dev/null || true
