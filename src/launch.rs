@@ -36,7 +36,7 @@ use crate::exec::{self, Command};
 use crate::info;
 use crate::journal;
 use crate::namespace::{self, Plan};
-use crate::origin;
+use crate::origin::{self, RuntimeEnd};
 use crate::profile::{self, Profile};
 use crate::scope::{self, Request};
 use crate::signals;
@@ -52,6 +52,8 @@ struct Launch<'a> {
     /// The fds open at startup: the caller's, which the command inherits.
     inherited_fds: &'a BTreeSet<RawFd>,
     detached: bool,
+    /// When the scope this launch comes from ends, if it has a RuntimeMaxSec.
+    runtime_end: Option<RuntimeEnd>,
 }
 
 pub fn run() -> Result<u8> {
@@ -103,7 +105,7 @@ pub fn run() -> Result<u8> {
     let cpus = online_cpus();
     let profile = profile::load(&cli.profile, cpus)?;
     let command = exec::resolve_command(cli.command.clone(), &caller)?;
-    origin::check(&profile, cpus)?;
+    let runtime_end = origin::check(&profile, cpus)?;
     if caller.uid.is_root() {
         return Err(Error::Privilege(
             "refusing to run a command as root: ssc drops to the caller's uid, and root keeps its capabilities".into(),
@@ -127,6 +129,7 @@ pub fn run() -> Result<u8> {
         command: &command,
         inherited_fds: &inherited_fds,
         detached,
+        runtime_end,
     };
     if !detached {
         let Err(e) = launch(&this);
@@ -158,6 +161,7 @@ fn launch(l: &Launch) -> Result<Infallible> {
 
     let unit = UnitName::new(&l.profile.name)?.to_string();
     let mut request = Request::new(l.profile, caller.uid, &l.command.argv, unit);
+    request.runtime_end = l.runtime_end.clone();
     // Privileged step 1: the caller's slot files, in root's /run/ssc. Locking one, or
     // waiting for one, needs only the open file: that is done as the caller, before the
     // window, so that the wait holds nothing of root's and the terminal's ^C still ends it.
