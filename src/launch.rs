@@ -65,7 +65,8 @@ pub fn run() -> Result<u8> {
     // goes: nothing ssc runs (NSS modules included) may act on the caller's variables.
     let env = Environment::from_proc()?;
     single_threaded("clearing the environment")?;
-    environment::clear_process_environment()?;
+    // SAFETY: one thread, checked just now, and nothing in ssc holds a pointer into environ.
+    unsafe { environment::clear_process_environment() }?;
     let caller = Caller::from_process()?;
     if setuid_root {
         credentials::become_caller_keeping_root(&caller)?;
