@@ -12,6 +12,8 @@ use nix::time::{clock_gettime, ClockId};
 use nix::unistd::geteuid;
 
 use crate::error::{Context, Error, Result};
+use crate::oomd;
+use crate::profile::values::ManagedOOMMode;
 use crate::profile::{self, Profile};
 use crate::scope;
 use crate::status;
@@ -50,7 +52,19 @@ pub fn check(profile: &Profile, cpus: u64) -> Result<Option<RuntimeEnd>> {
             e.one_line()
         ))
     })?;
-    if let Some(why) = profile.loosens(&origin, physical_memory()?, system_tasks()?) {
+    // Read only when it matters: oomd.conf is the administrator's, and a file there that
+    // ssc cannot trust must not stop launches from scopes that do not use it.
+    let oomd_limit = match origin.policy().oom_mode {
+        Some(ManagedOOMMode::Kill) => oomd::default_limit().map_err(|e| {
+            Error::Profile(format!(
+                "cannot read systemd-oomd's DefaultMemoryPressureLimit: {}",
+                e.one_line()
+            ))
+        })?,
+        _ => oomd::BUILT_IN,
+    };
+    let (ram, tasks) = (physical_memory()?, system_tasks()?);
+    if let Some(why) = profile.loosens(&origin, ram, tasks, oomd_limit) {
         return Err(Error::Refused(format!(
             "refusing profile '{}' inside a scope of profile '{}': {why}",
             profile.name, origin.name
