@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
+use nix::unistd::{sysconf, SysconfVar};
 use zvariant::OwnedValue;
 
 use crate::bpf;
@@ -399,7 +400,8 @@ fn check_files(policy: &Policy, cgroup: &Path) -> Result<()> {
         let Some(limit) = limit else { continue };
         let text = read(file).unwrap_or_default();
         let value = text.trim();
-        if !memory_protection_matches(limit, value, crate::origin::physical_memory()?) {
+        let ram = crate::origin::physical_memory()?;
+        if !memory_protection_matches(limit, value, ram, page_size()) {
             return Err(not_in_force(
                 key,
                 &format!("{file} of the scope is '{value}'"),
@@ -409,19 +411,28 @@ fn check_files(policy: &Policy, cgroup: &Path) -> Result<()> {
     Ok(())
 }
 
-/// The kernel keeps memory.low and memory.min in pages; systemd turns a percentage into
-/// bytes of its own idea of physical memory, so that one is allowed a 1% margin.
-fn memory_protection_matches(limit: Limit, value: &str, ram: u64) -> bool {
-    const PAGE: u64 = 4096;
+/// The kernel's page size: 4 KiB on x86, 4, 16 or 64 KiB on arm64 and others.
+fn page_size() -> u64 {
+    sysconf(SysconfVar::PAGE_SIZE)
+        .ok()
+        .flatten()
+        .and_then(|n| u64::try_from(n).ok())
+        .unwrap_or(4096)
+}
+
+/// The kernel keeps memory.low and memory.min in pages of `page` bytes; systemd turns a
+/// percentage into bytes of its own idea of physical memory, so that one is allowed a 1%
+/// margin.
+fn memory_protection_matches(limit: Limit, value: &str, ram: u64, page: u64) -> bool {
     let Ok(actual) = value.parse::<u64>() else {
         return value == "max" && limit == Limit::Infinity;
     };
     match limit {
         Limit::Infinity => false,
-        Limit::Absolute(n) => actual == n / PAGE * PAGE || actual == n,
+        Limit::Absolute(n) => actual == n / page * page || actual == n,
         Limit::Permyriad(p) => {
             let want = (u128::from(ram) * u128::from(p) / 10_000) as u64;
-            actual.abs_diff(want) <= ram / 100 + PAGE
+            actual.abs_diff(want) <= ram / 100 + page
         }
     }
 }
@@ -529,31 +540,38 @@ mod tests {
     #[test]
     fn memory_protection_in_pages() {
         let ram = 2 << 30;
-        assert!(memory_protection_matches(
-            Limit::Absolute(1 << 20),
-            "1048576",
-            ram
-        ));
-        assert!(memory_protection_matches(
-            Limit::Absolute(5000),
-            "4096",
-            ram
-        ));
+        let matches = |limit, value| memory_protection_matches(limit, value, ram, 4096);
+        assert!(matches(Limit::Absolute(1 << 20), "1048576"));
+        assert!(matches(Limit::Absolute(5000), "4096"));
+        assert!(!matches(Limit::Absolute(1 << 20), "0"));
+        assert!(matches(Limit::Infinity, "max"));
+        assert!(matches(Limit::Permyriad(1_000), "214745088"));
+        assert!(!matches(Limit::Permyriad(1_000), "0"));
+        // 40000 bytes: 9 pages of 4 KiB, 2 of 16 KiB, none of 64 KiB.
+        for (page, kept) in [(4096, "36864"), (16384, "32768"), (65536, "0")] {
+            assert!(
+                memory_protection_matches(Limit::Absolute(40_000), kept, ram, page),
+                "{page}"
+            );
+        }
         assert!(!memory_protection_matches(
-            Limit::Absolute(1 << 20),
-            "0",
-            ram
+            Limit::Absolute(40_000),
+            "32768",
+            ram,
+            4096
         ));
-        assert!(memory_protection_matches(Limit::Infinity, "max", ram));
-        assert!(memory_protection_matches(
-            Limit::Permyriad(1_000),
-            "214745088",
-            ram
-        ));
-        assert!(!memory_protection_matches(
-            Limit::Permyriad(1_000),
-            "0",
-            ram
-        ));
+    }
+
+    /// sysconf's page size is the kernel's: the size of the pages this process is mapped in.
+    #[test]
+    fn page_size_is_the_kernels() {
+        let smaps = std::fs::read_to_string("/proc/self/smaps").unwrap();
+        let kib: u64 = smaps
+            .lines()
+            .find_map(|l| l.strip_prefix("KernelPageSize:"))
+            .and_then(|v| v.trim().strip_suffix("kB"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap();
+        assert_eq!(page_size(), kib * 1024);
     }
 }

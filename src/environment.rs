@@ -49,9 +49,13 @@ impl Environment {
 /// Empties this process's own environment (the copy from /proc/self/environ is what the
 /// command gets). All of it, entries std cannot name included: `std::env::remove_var`
 /// panics on a key like "=a", which any caller can put in her envp.
-pub fn clear_process_environment() -> Result<()> {
-    // SAFETY: clearenv() is not thread-safe; launch.rs calls this only after checking that
-    // ssc has one thread, and nothing in ssc holds a pointer into environ.
+///
+/// # Safety
+///
+/// clearenv() is not thread-safe: the process must have one thread, and nothing may hold
+/// a pointer into `environ` (a string std::env::var_os or getenv() returned).
+pub unsafe fn clear_process_environment() -> Result<()> {
+    // SAFETY: one thread and no pointer into environ, as this function's caller promised.
     unsafe { nix::env::clearenv() }.map_err(|e| crate::error::Error::sys("clearenv", e))
 }
 

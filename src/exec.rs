@@ -1,7 +1,7 @@
 //! The last steps before the command: file-descriptor hygiene and the PATH search.
 
 use std::collections::BTreeSet;
-use std::ffi::{CString, OsStr, OsString};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::os::fd::{AsRawFd, BorrowedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -130,8 +130,9 @@ pub fn close_on_exec_all_but(inherited: &BTreeSet<RawFd>) -> Result<()> {
     Ok(())
 }
 
-/// execvp() with the caller's PATH (glibc's execvp would use ssc's own). Returns only on
-/// failure: 127 if nothing was found, 126 if something was found but could not run.
+/// execvp() with the caller's PATH (glibc's execvp would use ssc's own), and its fallback
+/// for a file the kernel cannot run (see `exec`). Returns only on failure: 127 if nothing
+/// was found, 126 if something was found but could not run.
 pub fn execvp(program: &OsStr, argv: &[CString], env: &Environment) -> Error {
     let name = program.to_string_lossy().into_owned();
     let Ok(program_c) = CString::new(program.as_bytes()) else {
@@ -141,8 +142,7 @@ pub fn execvp(program: &OsStr, argv: &[CString], env: &Environment) -> Error {
         return Error::NotFound(name);
     }
     if program.as_bytes().contains(&b'/') {
-        let e = execve(&program_c, argv, env.entries()).unwrap_err();
-        return classify(name, e);
+        return classify(name, exec(&program_c, argv, env));
     }
     let path = env.get("PATH").map_or(DEFAULT_PATH, |p| p.as_bytes());
     let mut denied = None;
@@ -154,7 +154,7 @@ pub fn execvp(program: &OsStr, argv: &[CString], env: &Environment) -> Error {
         let Ok(candidate) = CString::new(candidate) else {
             continue;
         };
-        match execve(&candidate, argv, env.entries()).unwrap_err() {
+        match exec(&candidate, argv, env) {
             Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV | Errno::ETIMEDOUT => {}
             Errno::EACCES => {
                 denied.get_or_insert((candidate, Errno::EACCES));
@@ -166,6 +166,32 @@ pub fn execvp(program: &OsStr, argv: &[CString], env: &Environment) -> Error {
         Some((path, e)) => classify(path.to_string_lossy().into_owned(), e),
         None => Error::NotFound(name),
     }
+}
+
+/// The shell glibc's execvp runs a script without `#!` with (_PATH_BSHELL).
+const SHELL: &CStr = c"/bin/sh";
+
+/// execve(), and if the kernel does not know the file's format (ENOEXEC: a script without
+/// `#!`), what glibc's execvp does then: `/bin/sh FILE ARGS...`. The file passed the
+/// kernel's permission checks; the shell runs as the caller, as the file would have.
+fn exec(path: &CStr, argv: &[CString], env: &Environment) -> Errno {
+    let e = execve(path, argv, env.entries()).unwrap_err();
+    if e != Errno::ENOEXEC {
+        return e;
+    }
+    match execve(SHELL, &shell_argv(path, argv), env.entries()).unwrap_err() {
+        // No /bin/sh: the file's own error says more than "not found".
+        Errno::ENOENT | Errno::ENOTDIR => Errno::ENOEXEC,
+        e => e,
+    }
+}
+
+/// glibc's maybe_script_execute: argv[0] is the shell, then the file, then argv[1..].
+fn shell_argv(path: &CStr, argv: &[CString]) -> Vec<CString> {
+    [SHELL.to_owned(), path.to_owned()]
+        .into_iter()
+        .chain(argv.iter().skip(1).cloned())
+        .collect()
 }
 
 fn classify(path: String, e: Errno) -> Error {
@@ -189,6 +215,24 @@ mod tests {
             "firefox"
         );
         assert_eq!(identifier(std::ffi::OsStr::new("chromium")), "chromium");
+    }
+
+    #[test]
+    fn a_script_without_shebang_runs_as_glibc_runs_it() {
+        let shown = |argv: Vec<CString>| -> Vec<String> {
+            argv.iter()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        let argv = [c"myscript".to_owned(), c"a b".to_owned(), c"-x".to_owned()];
+        assert_eq!(
+            shown(shell_argv(c"/home/alice/myscript", &argv)),
+            ["/bin/sh", "/home/alice/myscript", "a b", "-x"]
+        );
+        assert_eq!(
+            shown(shell_argv(c"./s", &[c"s".to_owned()])),
+            ["/bin/sh", "./s"]
+        );
     }
 
     #[test]

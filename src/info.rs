@@ -4,14 +4,13 @@
 use std::io::Write;
 use std::time::Instant;
 
-use crate::bus::{self, Connection, Peer};
 use crate::cli::{Cli, Mode};
 use crate::credentials::{self, Caller};
 use crate::enforcement::{self, Support};
 use crate::error::{Context, Error, Result, EXIT_SSC};
 use crate::exec::{self, Command};
 use crate::namespace;
-use crate::origin;
+use crate::origin::{self, RuntimeEnd};
 use crate::profile::{self, Profile};
 use crate::scope::{self, Request};
 
@@ -23,8 +22,8 @@ pub fn run(mode: Mode, cli: &Cli, caller: &Caller, cpus: u64) -> Result<u8> {
         Mode::DryRun => {
             let profile = profile::load(&cli.profile, cpus)?;
             let command = exec::resolve_command(cli.command.clone(), caller)?;
-            origin::check(&profile, cpus)?;
-            output(&dry_run(cli, &profile, &command, caller))
+            let runtime_end = origin::check(&profile, cpus)?;
+            output(&dry_run(cli, &profile, &command, caller, runtime_end))
         }
         Mode::Launch { .. } => Err(Error::Usage("a launch is not an informational mode".into())),
     }
@@ -43,16 +42,7 @@ pub fn output(text: &str) -> Result<u8> {
 
 /// Runs with root already dropped for good.
 pub fn status(caller: &Caller, json: bool) -> Result<u8> {
-    let deadline = Instant::now() + scope::DEADLINE;
-    let socket = bus::connect(bus::SYSTEM_BUS, deadline).context(format!(
-        "cannot connect to the system bus at {}",
-        bus::SYSTEM_BUS
-    ))?;
-    let mut conn =
-        Connection::open(socket, Peer::Bus, caller.uid, deadline).map_err(|e| match e {
-            bus::OpenError::Refused(why) => Error::Bus(format!("system bus: {why}")),
-            bus::OpenError::Failed(e) => e,
-        })?;
+    let mut conn = crate::status::connect(caller.uid, Instant::now() + scope::DEADLINE)?;
     let scopes = crate::status::query(&mut conn);
     conn.close();
     let scopes = scopes?;
@@ -102,9 +92,16 @@ pub fn list_profiles(cpus: u64) -> Result<u8> {
 }
 
 /// What a launch would do, step by step, as each step describes itself.
-pub fn dry_run(cli: &Cli, profile: &Profile, command: &Command, caller: &Caller) -> String {
+pub fn dry_run(
+    cli: &Cli,
+    profile: &Profile,
+    command: &Command,
+    caller: &Caller,
+    runtime_end: Option<RuntimeEnd>,
+) -> String {
     let unit = format!("ssc-{}-<pid>-<random>.scope", profile.name);
-    let req = Request::new(profile, caller.uid, &command.argv, unit);
+    let mut req = Request::new(profile, caller.uid, &command.argv, unit);
+    req.runtime_end = runtime_end;
     let mut lines = vec![format!("profile {} ({})", profile.name, profile.source)];
     lines.extend(req.describe());
     let support = Support::probe(&profile.settings);

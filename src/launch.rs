@@ -36,7 +36,7 @@ use crate::exec::{self, Command};
 use crate::info;
 use crate::journal;
 use crate::namespace::{self, Plan};
-use crate::origin;
+use crate::origin::{self, RuntimeEnd};
 use crate::profile::{self, Profile};
 use crate::scope::{self, Request};
 use crate::signals;
@@ -56,6 +56,8 @@ struct Launch<'a> {
     detached: bool,
     /// MaxScopesPerUser.
     max_scopes: u32,
+    /// When the scope this launch comes from ends, if it has a RuntimeMaxSec.
+    runtime_end: Option<RuntimeEnd>,
 }
 
 pub fn run() -> Result<u8> {
@@ -69,7 +71,8 @@ pub fn run() -> Result<u8> {
     // goes: nothing ssc runs (NSS modules included) may act on the caller's variables.
     let env = Environment::from_proc()?;
     single_threaded("clearing the environment")?;
-    environment::clear_process_environment()?;
+    // SAFETY: one thread, checked just now, and nothing in ssc holds a pointer into environ.
+    unsafe { environment::clear_process_environment() }?;
     let caller = Caller::from_process()?;
     if setuid_root {
         credentials::become_caller_keeping_root(&caller)?;
@@ -109,7 +112,7 @@ pub fn run() -> Result<u8> {
     let cpus = online_cpus();
     let profile = profile::load(&cli.profile, cpus)?;
     let command = exec::resolve_command(cli.command.clone(), &caller)?;
-    origin::check(&profile, cpus)?;
+    let runtime_end = origin::check(&profile, cpus)?;
     if caller.uid.is_root() {
         return Err(Error::Privilege(
             "refusing to run a command as root: ssc drops to the caller's uid, and root keeps its capabilities".into(),
@@ -129,6 +132,7 @@ pub fn run() -> Result<u8> {
         caller_mask: &caller_mask,
         detached,
         max_scopes,
+        runtime_end,
     };
     if !detached {
         let Err(e) = launch(&this);
@@ -160,6 +164,7 @@ fn launch(l: &Launch) -> Result<Infallible> {
 
     let unit = UnitName::new(&l.profile.name)?.to_string();
     let mut request = Request::new(l.profile, caller.uid, &l.command.argv, unit);
+    request.runtime_end = l.runtime_end.clone();
     // A caller who may freeze ssc gets the bus, never systemd's private socket, where PID 1
     // would keep every signal for a frozen connection (scope::sockets_for).
     let sockets = scope::sockets_for(&scope::current_cgroup()?)?;

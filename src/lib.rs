@@ -19,6 +19,7 @@ pub(crate) mod info;
 pub(crate) mod journal;
 pub(crate) mod launch;
 pub(crate) mod namespace;
+pub(crate) mod oomd;
 pub(crate) mod origin;
 pub mod profile;
 pub(crate) mod properties;

@@ -50,8 +50,9 @@ pub fn bus_properties(profile: &Profile) -> Vec<(&'static str, BusValue, String)
         .collect()
 }
 
-/// The translation systemd-run makes (src/shared/bus-unit-util.c). Description goes
-/// into the unit's own Description, and PrivateTmp and NoNewPrivileges are not scope
+/// The translation systemd-run makes (src/shared/bus-unit-util.c). A profile's
+/// Description is a note for the administrator, not sent: the unit's own is request.rs's,
+/// the profile and the program's name. PrivateTmp and NoNewPrivileges are not scope
 /// properties: ssc builds them itself.
 pub fn bus_property(setting: &Setting) -> Option<(&'static str, BusValue)> {
     let limit = |name: &'static str, scale: &'static str, l: &Limit| match *l {

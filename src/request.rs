@@ -8,6 +8,7 @@ use zvariant::Value;
 
 use crate::bus;
 use crate::error::Result;
+use crate::origin::RuntimeEnd;
 use crate::profile::Profile;
 use crate::properties::{self, BusValue};
 use crate::unit_name::UnitName;
@@ -23,6 +24,10 @@ pub struct Request {
     pub slice: String,
     /// (D-Bus name, value, the setting in systemd syntax) in the order sent.
     pub properties: Vec<(&'static str, BusValue, String)>,
+    /// When the scope this launch comes from ends (origin.rs): RuntimeMaxUSec is cut to
+    /// what is left of it each time the request is sent, so that no wait before that
+    /// (a slot, a retry) adds to it.
+    pub runtime_end: Option<RuntimeEnd>,
 }
 
 impl Request {
@@ -53,7 +58,23 @@ impl Request {
             profile: profile.name.clone(),
             unit,
             properties,
+            runtime_end: None,
         }
+    }
+
+    /// RuntimeMaxUSec if it must be cut to what is left of the outer scope's: the smaller
+    /// of the two, at least 1 µs (systemd stops the scope as it starts). None: as the
+    /// profile has it.
+    fn runtime_cut(&self) -> Option<u64> {
+        let left = self.runtime_end.as_ref()?.left().max(1);
+        let own = self
+            .properties
+            .iter()
+            .find_map(|(name, value, _)| match value {
+                BusValue::U64(usec) if *name == "RuntimeMaxUSec" => Some(*usec),
+                _ => None,
+            });
+        own.is_none_or(|own| own > left).then_some(left)
     }
 
     /// The StartTransientUnit arguments, with `pid` as the scope's process. PIDs, not
@@ -91,6 +112,10 @@ impl Request {
                 (*name, v)
             })
             .collect();
+        if let Some(usec) = self.runtime_cut() {
+            props.retain(|(name, _)| *name != "RuntimeMaxUSec");
+            props.push(("RuntimeMaxUSec", Value::from(usec)));
+        }
         props.push(("PIDs", Value::from(vec![pid.as_raw() as u32])));
         (&self.unit, JOB_MODE, props, Vec::new())
     }
@@ -102,8 +127,19 @@ impl Request {
             "StartTransientUnit(\"{}\", \"{JOB_MODE}\", properties):",
             self.unit
         )];
+        let cut = self.runtime_cut();
         for (name, value, syntax) in &self.properties {
-            lines.push(format!("    {syntax:<40} {name} = {value}"));
+            if cut.is_none() || *name != "RuntimeMaxUSec" {
+                lines.push(format!("    {syntax:<40} {name} = {value}"));
+            }
+        }
+        if let (Some(usec), Some(end)) = (cut, &self.runtime_end) {
+            let syntax = format!("RuntimeMaxSec={}", seconds(usec));
+            lines.push(format!(
+                "    {syntax:<40} RuntimeMaxUSec = {} (what is left of {}'s)",
+                BusValue::U64(usec),
+                end.unit
+            ));
         }
         lines.push(format!(
             "    {:<40} PIDs = au [pid of ssc]",
@@ -122,6 +158,15 @@ impl Request {
     pub(crate) fn rename(&mut self) -> Result<()> {
         self.unit = UnitName::new(&self.profile)?.to_string();
         Ok(())
+    }
+}
+
+/// Microseconds in systemd's time-span syntax, e.g. "59.5s".
+fn seconds(usec: u64) -> String {
+    let (s, us) = (usec / 1_000_000, usec % 1_000_000);
+    match us {
+        0 => format!("{s}s"),
+        _ => format!("{s}.{}s", format!("{us:06}").trim_end_matches('0')),
     }
 }
 
@@ -180,6 +225,79 @@ mod tests {
                 ("CPUQuotaPerSecUSec", BusValue::U64(3_000_000)),
             ]
         );
+    }
+
+    /// RuntimeMaxUSec as sent, and its line in --dry-run.
+    fn runtime(req: &Request) -> (Option<u64>, Option<String>) {
+        let (_, _, props, _) = req.body(Pid::from_raw(1));
+        let sent = props
+            .iter()
+            .find(|(n, _)| *n == "RuntimeMaxUSec")
+            .map(|(_, v)| u64::try_from(v).unwrap());
+        let line = req
+            .describe()
+            .into_iter()
+            .find(|l| l.contains("RuntimeMaxUSec"));
+        (sent, line)
+    }
+
+    #[test]
+    fn runtime_is_cut_to_what_the_outer_scope_has_left() {
+        let path = std::path::Path::new("/etc/ssc/profiles.d/t.conf");
+        let timed = |v: &str| {
+            crate::profile::parse("t", path, &format!("[Profile]\nRuntimeMaxSec={v}\n")).unwrap()
+        };
+        let request = |p: &Profile, left: Option<u64>| {
+            let mut req = Request::new(p, Uid::from_raw(1000), &[OsString::from("sh")], "u".into());
+            req.runtime_end = left.map(|left| RuntimeEnd {
+                unit: "ssc-t-1-00000000.scope".into(),
+                at: crate::origin::monotonic_usec() + left,
+            });
+            req
+        };
+        const HOUR: u64 = 3_600_000_000;
+        // Not nested: the profile's own.
+        assert_eq!(runtime(&request(&timed("1h"), None)).0, Some(HOUR));
+        // 10 s left of the outer scope: 1h becomes at most 10 s, and --dry-run says so.
+        let (sent, line) = runtime(&request(&timed("1h"), Some(10_000_000)));
+        let sent = sent.unwrap();
+        assert!(sent <= 10_000_000 && sent > 9_000_000, "{sent}");
+        let line = line.unwrap();
+        assert!(
+            line.contains("RuntimeMaxUSec = t ")
+                && line.ends_with("(what is left of ssc-t-1-00000000.scope's)"),
+            "{line}"
+        );
+        assert!(
+            line.trim_start().starts_with("RuntimeMaxSec=9.")
+                || line.trim_start().starts_with("RuntimeMaxSec=10s"),
+            "{line}"
+        );
+        // Shorter than what is left: kept.
+        let (sent, line) = runtime(&request(&timed("5s"), Some(HOUR)));
+        assert_eq!(sent, Some(5_000_000));
+        assert!(line.unwrap().trim_start().starts_with("RuntimeMaxSec=5s "));
+        // A profile without RuntimeMaxSec gets one.
+        let relaxed = built_in("relaxed", 1).unwrap();
+        assert!(runtime(&request(&relaxed, Some(HOUR))).0.unwrap() <= HOUR);
+        // Sent exactly once.
+        let req = request(&timed("1h"), Some(10_000_000));
+        let (_, _, props, _) = req.body(Pid::from_raw(1));
+        assert_eq!(
+            props.iter().filter(|(n, _)| *n == "RuntimeMaxUSec").count(),
+            1
+        );
+        // Run out since the check: 1 µs, systemd stops the scope as it starts it.
+        let mut req = request(&timed("1h"), Some(0));
+        req.runtime_end.as_mut().unwrap().at = 0;
+        assert_eq!(runtime(&req).0, Some(1));
+    }
+
+    #[test]
+    fn seconds_in_systemd_syntax() {
+        assert_eq!(seconds(5_000_000), "5s");
+        assert_eq!(seconds(9_500_000), "9.5s");
+        assert_eq!(seconds(1), "0.000001s");
     }
 
     #[test]

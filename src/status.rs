@@ -1,14 +1,17 @@
-//! `ssc --status`: the running ssc scopes, read from systemd with no privileges at all.
+//! What ssc reads of systemd's units with no privileges at all, over the system bus:
+//! `ssc --status`, the running ssc scopes, and when the scope a launch comes from reaches
+//! its RuntimeMaxSec (origin.rs).
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::time::Instant;
 
 use nix::unistd::{Uid, User};
 use zvariant::{OwnedObjectPath, OwnedValue};
 
-use crate::bus::{Connection, Kind};
+use crate::bus::{self, Connection, Kind, Peer};
 use crate::display::sanitize;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::profile::values::{DevicePolicy, IpPrefix, SocketBind};
 use crate::profile::Policy;
 use crate::scope::{MANAGER, MANAGER_PATH, SYSTEMD};
@@ -44,6 +47,73 @@ type Unit = (
     OwnedObjectPath,
 );
 
+/// A connection to the system bus with this process's credentials (its effective uid,
+/// which the socket carries), not root's. Only the owner of org.freedesktop.systemd1, a
+/// name only root can own, can answer what is asked of it.
+pub fn connect(uid: Uid, deadline: Instant) -> Result<Connection> {
+    let socket = bus::connect(bus::SYSTEM_BUS, deadline).context(format!(
+        "cannot connect to the system bus at {}",
+        bus::SYSTEM_BUS
+    ))?;
+    Connection::open(socket, Peer::Bus, uid, deadline).map_err(|e| match e {
+        bus::OpenError::Refused(why) => Error::Bus(format!("system bus: {why}")),
+        bus::OpenError::Failed(e) => e,
+    })
+}
+
+/// The properties of one interface of the unit at `path`; None if the unit is gone.
+fn properties(
+    bus: &mut Connection,
+    path: &str,
+    interface: &str,
+) -> Result<Option<HashMap<String, OwnedValue>>> {
+    let reply = bus.call(
+        Some(SYSTEMD),
+        path,
+        "org.freedesktop.DBus.Properties",
+        "GetAll",
+        &(interface,),
+    )?;
+    if reply.kind == Kind::Error {
+        return Ok(None);
+    }
+    let (props,): (HashMap<String, OwnedValue>,) = reply.body()?;
+    Ok(Some(props))
+}
+
+/// systemd answers u64::MAX for "unknown" or "no limit".
+fn number(props: &HashMap<String, OwnedValue>, name: &str) -> Option<u64> {
+    props
+        .get(name)
+        .and_then(|v| u64::try_from(v).ok())
+        .filter(|&n| n != u64::MAX)
+}
+
+/// When systemd stops the scope `unit` for its RuntimeMaxSec, in microseconds of
+/// CLOCK_MONOTONIC: scope.c arms that timer at ActiveEnterTimestampMonotonic +
+/// RuntimeMaxUSec (RuntimeRandomizedExtraUSec only adds to it). None if it has no
+/// RuntimeMaxSec.
+pub fn runtime_end(bus: &mut Connection, unit: &str) -> Result<Option<u64>> {
+    let fail = |e: String| Error::Bus(format!("reading {unit} from systemd: {e}"));
+    let reply = bus.call(Some(SYSTEMD), MANAGER_PATH, MANAGER, "GetUnit", &(unit,))?;
+    if reply.kind == Kind::Error {
+        return Err(fail(reply.error_text()));
+    }
+    let (path,): (OwnedObjectPath,) = reply.body()?;
+    let gone = || fail("the unit is gone".into());
+    let scope =
+        properties(bus, path.as_str(), "org.freedesktop.systemd1.Scope")?.ok_or_else(gone)?;
+    let Some(max) = number(&scope, "RuntimeMaxUSec") else {
+        return Ok(None);
+    };
+    let unit_props =
+        properties(bus, path.as_str(), "org.freedesktop.systemd1.Unit")?.ok_or_else(gone)?;
+    match number(&unit_props, "ActiveEnterTimestampMonotonic") {
+        Some(start) if start > 0 => Ok(Some(start.saturating_add(max))),
+        _ => Err(fail("it has not started".into())),
+    }
+}
+
 pub fn query(bus: &mut Connection) -> Result<Vec<ScopeStatus>> {
     let fail = |e: String| Error::Bus(format!("reading ssc scopes from systemd: {e}"));
     let reply = bus.call(
@@ -59,19 +129,10 @@ pub fn query(bus: &mut Connection) -> Result<Vec<ScopeStatus>> {
     let (units,): (Vec<Unit>,) = reply.body()?;
     let mut scopes = Vec::new();
     for (unit, description, _, _, _, _, path, _, _, _) in units {
-        let reply = bus.call(
-            Some(SYSTEMD),
-            path.as_str(),
-            "org.freedesktop.DBus.Properties",
-            "GetAll",
-            &("org.freedesktop.systemd1.Scope",),
-        )?;
-        // An error: the unit is gone between the two calls.
-        if reply.kind == Kind::Error {
-            continue;
+        // None: the unit is gone between the two calls.
+        if let Some(props) = properties(bus, path.as_str(), "org.freedesktop.systemd1.Scope")? {
+            scopes.push(from_properties(&unit, &description, &props));
         }
-        let (props,): (HashMap<String, OwnedValue>,) = reply.body()?;
-        scopes.push(from_properties(&unit, &description, &props));
     }
     scopes.sort_by(|a, b| a.unit.cmp(&b.unit));
     Ok(scopes)
@@ -82,13 +143,7 @@ fn from_properties(
     description: &str,
     props: &HashMap<String, OwnedValue>,
 ) -> ScopeStatus {
-    // systemd answers u64::MAX for "unknown" or "no limit".
-    let number = |name: &str| {
-        props
-            .get(name)
-            .and_then(|v| u64::try_from(v).ok())
-            .filter(|&n| n != u64::MAX)
-    };
+    let number = |name: &str| number(props, name);
     let slice = props
         .get("Slice")
         .and_then(|v| <&str>::try_from(v).ok())

@@ -15,6 +15,7 @@ mod trust;
 pub mod values;
 
 pub use parse::parse;
+pub(crate) use parse::parse_percent;
 pub use policy::Policy;
 pub(crate) use trust::TrustedDir;
 use values::{
@@ -125,13 +126,6 @@ pub struct Profile {
 }
 
 impl Profile {
-    pub fn description(&self) -> Option<&str> {
-        self.settings.iter().find_map(|s| match s {
-            Setting::Description(d) => Some(d.as_str()),
-            _ => None,
-        })
-    }
-
     pub fn private_tmp(&self) -> bool {
         self.settings.contains(&Setting::PrivateTmp(true))
     }
@@ -144,9 +138,16 @@ impl Profile {
 
     /// Why this profile, started from inside a scope of `origin`, would loosen one of
     /// origin's limits; None if every setting is at least as tight. `ram` and `tasks` turn
-    /// percentages into numbers, as systemd does. A missing limit is no limit, and a
-    /// missing weight is systemd's default, 100.
-    pub fn loosens(&self, origin: &Profile, ram: u64, tasks: u64) -> Option<String> {
+    /// percentages into numbers, as systemd does. A missing limit is no limit, a missing
+    /// weight is systemd's default, 100, and a missing or 0% ManagedOOMMemoryPressureLimit
+    /// is systemd-oomd's default, `oomd_limit` (oomd.rs).
+    pub fn loosens(
+        &self,
+        origin: &Profile,
+        ram: u64,
+        tasks: u64,
+        oomd_limit: u32,
+    ) -> Option<String> {
         let limit = |p: &Profile, key: &str, total: u64| {
             p.settings.iter().find_map(|s| match s {
                 Setting::MemoryMax(l)
@@ -206,7 +207,7 @@ impl Profile {
                 return Some(format!("{key}=no is looser than {key}=yes"));
             }
         }
-        self.policy().loosens(&origin.policy(), ram)
+        self.policy().loosens(&origin.policy(), ram, oomd_limit)
     }
 
     /// The settings systemd merges from this profile's lines.
@@ -467,7 +468,10 @@ mod tests {
              IOWeight=10000\nTasksMax=infinity\nPrivateTmp=no\nNoNewPrivileges=off\n",
         )
         .unwrap();
-        assert_eq!(prof.description(), Some("Web browsers"));
+        assert_eq!(
+            prof.settings[0],
+            Setting::Description("Web browsers".into())
+        );
         assert!(!prof.private_tmp());
         assert!(!prof.no_new_privileges());
         let props: Vec<_> = bus_properties(&prof)
@@ -599,14 +603,15 @@ mod tests {
     fn a_launch_may_tighten_but_not_loosen() {
         const RAM: u64 = 8 << 30;
         const TASKS: u64 = 4_194_304;
+        const OOMD: u32 = crate::oomd::BUILT_IN;
         let strict = built_in("strict", 4).unwrap();
         let relaxed = built_in("relaxed", 4).unwrap();
         // From a relaxed terminal, strict is tighter; the same profile again is equal.
-        assert_eq!(strict.loosens(&relaxed, RAM, TASKS), None);
-        assert_eq!(relaxed.loosens(&relaxed, RAM, TASKS), None);
-        assert_eq!(strict.loosens(&strict, RAM, TASKS), None);
+        assert_eq!(strict.loosens(&relaxed, RAM, TASKS, OOMD), None);
+        assert_eq!(relaxed.loosens(&relaxed, RAM, TASKS, OOMD), None);
+        assert_eq!(strict.loosens(&strict, RAM, TASKS, OOMD), None);
         // From strict, relaxed drops CPUQuota, PrivateTmp and NoNewPrivileges.
-        let why = relaxed.loosens(&strict, RAM, TASKS).unwrap();
+        let why = relaxed.loosens(&strict, RAM, TASKS, OOMD).unwrap();
         assert!(
             why.contains("CPUQuota unset is looser than CPUQuota=300%"),
             "{why}"
@@ -639,7 +644,7 @@ mod tests {
         for (new, origin, want) in cases {
             let new = p(&format!("[Profile]\n{new}\n")).unwrap();
             let origin = p(origin).unwrap();
-            let why = new.loosens(&origin, RAM, TASKS).expect(want);
+            let why = new.loosens(&origin, RAM, TASKS, OOMD).expect(want);
             assert!(why.starts_with(want), "{why}");
         }
         // 70% of 8 GiB is 5.6 GiB: 5G is tighter, 6G looser.
@@ -647,12 +652,12 @@ mod tests {
         assert_eq!(
             p("[Profile]\nMemoryMax=5G\n")
                 .unwrap()
-                .loosens(&pct, RAM, TASKS),
+                .loosens(&pct, RAM, TASKS, OOMD),
             None
         );
         assert!(p("[Profile]\nMemoryMax=6G\n")
             .unwrap()
-            .loosens(&pct, RAM, TASKS)
+            .loosens(&pct, RAM, TASKS, OOMD)
             .is_some());
     }
 

@@ -146,10 +146,7 @@ fn parse_setting(key: &str, value: &str) -> std::result::Result<Setting, String>
             ManagedOOMMode::parse(value).ok_or_else(|| bad("auto or kill"))?,
         ),
         "ManagedOOMMemoryPressureLimit" => Setting::ManagedOOMMemoryPressureLimit(
-            match parse_percent_limit(value).ok_or_else(|| bad("N% from 0% to 100%"))? {
-                Limit::Permyriad(p) => p,
-                _ => return Err(bad("N% from 0% to 100%")),
-            },
+            parse_percent(value).ok_or_else(|| bad("N% from 0% to 100%"))?,
         ),
         "ManagedOOMPreference" => Setting::ManagedOOMPreference(
             ManagedOOMPreference::parse(value).ok_or_else(|| bad("none, avoid or omit"))?,
@@ -215,6 +212,14 @@ fn parse_permyriad(v: &str) -> Option<u64> {
 
 fn all_digits(s: &str) -> bool {
     s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// `N%` from 0% to 100%, in hundredths of a percent.
+pub(crate) fn parse_percent(v: &str) -> Option<u32> {
+    match parse_percent_limit(v)? {
+        Limit::Permyriad(p) => Some(p),
+        _ => None,
+    }
 }
 
 fn parse_percent_limit(v: &str) -> Option<Limit> {

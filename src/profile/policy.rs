@@ -187,8 +187,9 @@ impl Policy {
 
     /// Why this policy, launched from inside a scope of `origin`, would loosen it. The new
     /// scope is not below the old one, so the old one's filters do not reach it: a network
-    /// or device policy must be the same, or the tightest there is.
-    pub fn loosens(&self, origin: &Policy, ram: u64) -> Option<String> {
+    /// or device policy must be the same, or the tightest there is. `oomd_limit` is what
+    /// systemd-oomd applies for a ManagedOOMMemoryPressureLimit that is unset or 0%.
+    pub fn loosens(&self, origin: &Policy, ram: u64, oomd_limit: u32) -> Option<String> {
         if origin.has_network_policy()
             && !self.denies_all_ip()
             && (self.ip_allow != origin.ip_allow
@@ -244,9 +245,14 @@ impl Policy {
         {
             return Some("ManagedOOMPreference is looser than the scope's".into());
         }
+        // systemd-oomd kills above the limit: higher is looser. It takes 0 as "my default".
+        let pressure = |l: Option<u32>| match l {
+            None | Some(0) => oomd_limit,
+            Some(p) => p,
+        };
         if origin.oom_mode == Some(ManagedOOMMode::Kill)
             && (self.oom_mode != Some(ManagedOOMMode::Kill)
-                || self.oom_limit.unwrap_or(u32::MAX) > origin.oom_limit.unwrap_or(u32::MAX))
+                || pressure(self.oom_limit) > pressure(origin.oom_limit))
         {
             return Some("ManagedOOMMemoryPressure is looser than the scope's".into());
         }
@@ -311,46 +317,79 @@ mod tests {
     #[test]
     fn network_and_device_policies_may_only_tighten() {
         const RAM: u64 = 8 << 30;
+        const OOMD: u32 = crate::oomd::BUILT_IN;
         let offline = Policy::of(&built_in("offline", 2).unwrap());
         let strict = Policy::of(&built_in("strict", 2).unwrap());
         let lan = policy("IPAddressDeny=any\nIPAddressAllow=10.0.0.0/8");
-        assert_eq!(offline.loosens(&strict, RAM), None);
-        assert_eq!(offline.loosens(&lan, RAM), None);
-        assert_eq!(lan.loosens(&lan, RAM), None);
+        assert_eq!(offline.loosens(&strict, RAM, OOMD), None);
+        assert_eq!(offline.loosens(&lan, RAM, OOMD), None);
+        assert_eq!(lan.loosens(&lan, RAM, OOMD), None);
         assert!(lan
-            .loosens(&offline, RAM)
+            .loosens(&offline, RAM, OOMD)
             .unwrap()
             .contains("network policy"));
         assert!(strict
-            .loosens(&offline, RAM)
+            .loosens(&offline, RAM, OOMD)
             .unwrap()
             .contains("IPAddressDeny"));
         let vpn = policy("RestrictNetworkInterfaces=lo wg0");
-        assert!(strict.loosens(&vpn, RAM).is_some());
+        assert!(strict.loosens(&vpn, RAM, OOMD).is_some());
         let cam = policy("DevicePolicy=closed\nDeviceAllow=char-drm rw");
-        assert!(strict.loosens(&cam, RAM).unwrap().contains("device policy"));
-        assert_eq!(policy("DevicePolicy=strict").loosens(&cam, RAM), None);
+        assert!(strict
+            .loosens(&cam, RAM, OOMD)
+            .unwrap()
+            .contains("device policy"));
+        assert_eq!(policy("DevicePolicy=strict").loosens(&cam, RAM, OOMD), None);
         let io = policy("IOWriteBandwidthMax=/dev/vda 1M");
         assert!(strict
-            .loosens(&io, RAM)
+            .loosens(&io, RAM, OOMD)
             .unwrap()
             .contains("IOWriteBandwidthMax"));
         assert_eq!(
-            policy("IOWriteBandwidthMax=/dev/vda 1K").loosens(&io, RAM),
+            policy("IOWriteBandwidthMax=/dev/vda 1K").loosens(&io, RAM, OOMD),
             None
         );
         let cpus = policy("AllowedCPUs=0-1");
-        assert_eq!(policy("AllowedCPUs=1").loosens(&cpus, RAM), None);
-        assert!(policy("AllowedCPUs=1-2").loosens(&cpus, RAM).is_some());
-        assert!(strict.loosens(&cpus, RAM).is_some());
-        assert!(policy("MemoryMin=1G").loosens(&strict, RAM).is_some());
+        assert_eq!(policy("AllowedCPUs=1").loosens(&cpus, RAM, OOMD), None);
+        assert!(policy("AllowedCPUs=1-2")
+            .loosens(&cpus, RAM, OOMD)
+            .is_some());
+        assert!(strict.loosens(&cpus, RAM, OOMD).is_some());
+        assert!(policy("MemoryMin=1G").loosens(&strict, RAM, OOMD).is_some());
         assert!(policy("ManagedOOMPreference=avoid")
-            .loosens(&strict, RAM)
+            .loosens(&strict, RAM, OOMD)
             .is_some());
         assert!(policy("RuntimeMaxSec=2h")
-            .loosens(&policy("RuntimeMaxSec=1h"), RAM)
+            .loosens(&policy("RuntimeMaxSec=1h"), RAM, OOMD)
             .is_some());
         let kill = policy("ManagedOOMMemoryPressure=kill");
-        assert!(strict.loosens(&kill, RAM).is_some());
+        assert!(strict.loosens(&kill, RAM, OOMD).is_some());
+    }
+
+    /// systemd-oomd reads a unit's limit of 0 (unset, or 0%) as its own default.
+    #[test]
+    fn an_unset_or_zero_pressure_limit_is_oomds_default() {
+        const RAM: u64 = 8 << 30;
+        let kill = |limit: &str| match limit {
+            "" => policy("ManagedOOMMemoryPressure=kill"),
+            l => policy(&format!(
+                "ManagedOOMMemoryPressure=kill\nManagedOOMMemoryPressureLimit={l}"
+            )),
+        };
+        let loosens =
+            |new: &str, origin: &str, oomd: u32| kill(new).loosens(&kill(origin), RAM, oomd);
+        // Unset and 0% are 60% with the built-in default: 70% is looser, 50% is not.
+        for unset in ["", "0%"] {
+            assert!(loosens("70%", unset, 6_000).is_some(), "{unset}");
+            assert_eq!(loosens("50%", unset, 6_000), None, "{unset}");
+            assert!(loosens(unset, "50%", 6_000).is_some(), "{unset}");
+            assert_eq!(loosens(unset, "70%", 6_000), None, "{unset}");
+            // With oomd.conf's DefaultMemoryPressureLimit=80%.
+            assert_eq!(loosens("70%", unset, 8_000), None, "{unset}");
+            assert!(loosens(unset, "70%", 8_000).is_some(), "{unset}");
+        }
+        assert_eq!(loosens("", "0%", 6_000), None);
+        assert_eq!(loosens("0%", "", 6_000), None);
+        assert!(loosens("60.01%", "0%", 6_000).is_some());
     }
 }

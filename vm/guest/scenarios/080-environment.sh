@@ -30,3 +30,9 @@ as_user 'printf "data\n" >$HOME/notexec; chmod 644 $HOME/notexec'
 out=$(as_user 'ssc -p strict -- $HOME/notexec 2>&1; echo "rc=$?"')
 check_contains "found but not executable: 126" "rc=126" "$out"
 check_contains "...naming the file" "ssc: /home/alice/notexec: cannot execute" "$out"
+# A script without #!: run by /bin/sh with its arguments, as execvp runs it.
+as_user 'printf "echo \"script \$0 \$1\"\nexit 7\n" >$HOME/noshebang; chmod 755 $HOME/noshebang'
+out=$(as_user 'ssc -p relaxed -- ./noshebang "a b" 2>&1; echo "rc=$?"')
+check_eq "a script without #!: /bin/sh runs it, and its status is ssc's" $'script ./noshebang a b\nrc=7' "$out"
+out=$(as_user 'PATH=$HOME:$PATH ssc -p strict -- noshebang x 2>&1; echo "rc=$?"')
+check_eq "...found on PATH too" $'script /home/alice/noshebang x\nrc=7' "$out"

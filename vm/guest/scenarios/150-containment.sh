@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# What ssc holds, and the review's findings: no loosening by launching again, detached
+# What ssc holds, and the review's findings: no loosening by launching again (a
+# RuntimeMaxSec not renewed either), detached
 # deaths reported, nothing secret in the Description, a per-user cap on scopes, a squatted
 # /tmp/.X11-unix, noexec kept, the working directory, spoofing characters, EPIPE, a broken
 # stderr, and inheritable and ambient capabilities from the caller.
@@ -21,6 +22,20 @@ check_eq "relaxed -> relaxed and relaxed -> strict (tighter) work" $'rc=0\nrc=0'
 out=$(as_user 'ssc -p relaxed -- ssc -p tight -- sh -c "ssc -p relaxed -- true 2>&1; echo rc=\$?"')
 check_contains "relaxed -> tight -> relaxed: refused" "MemoryMax=70% is looser than MemoryMax=40%"$'\n'"rc=125" "$out"
 rm -f $D/tight.conf $D/loose.conf
+
+# --- RuntimeMaxSec is a deadline: launching again near the end does not start it anew
+# (which would end 5 + 8 = 13 s or more after the outer start).
+write timed '[Profile]\nRuntimeMaxSec=8\n'
+start=$SECONDS
+out=$(as_user 'ssc -p timed -- sh -c "sleep 5; ssc --dry-run -p timed -- true | grep RuntimeMaxUSec; exec ssc -p timed -- sleep 60" 2>&1')
+elapsed=$((SECONDS - start))
+check_contains "RuntimeMaxSec=8, nested after 5 s: --dry-run sends what is left" "(what is left of ssc-timed-" "$out"
+if ((elapsed >= 7 && elapsed < 12)); then
+    pass "RuntimeMaxSec=8, exec ssc -p timed again after 5 s: stopped ${elapsed}s after the outer start"
+else
+    fail "RuntimeMaxSec=8, exec ssc -p timed again after 5 s: stopped about 8 s after the outer start" "ran ${elapsed}s: $out"
+fi
+rm -f $D/timed.conf
 
 # --- Detached: a child that dies before exec is a failure, not a success. Root holds all
 # of alice's launch slots so that her child waits, and kills it there.

@@ -25,6 +25,16 @@ for p in strict relaxed; do
     check "$p, bus stopped: ...in its own scope" grep -Eq "^/user.slice/user-1000.slice/ssc-$p-[0-9]+-[0-9a-f]{8}\.scope$" <<<"$out"
     check "$p, bus stopped: ...with its memory limit" grep -Eqx '[0-9]+' <<<"$(sed -n 2p <<<"$out")"
 done
+# What is left of a RuntimeMaxSec is read over the bus: without it, a nested launch from a
+# scope with one is refused, and one from a scope without one is not.
+mkdir -p /etc/ssc/profiles.d && printf '[Profile]\nRuntimeMaxSec=1h\n' >/etc/ssc/profiles.d/timed.conf
+chmod 644 /etc/ssc/profiles.d/timed.conf
+out=$(as_user 'ssc -p timed -- sh -c "ssc -p timed -- true 2>&1; echo rc=\$?"')
+check_contains "bus stopped, nested in a scope with RuntimeMaxSec: refused (125)" "rc=125" "$out"
+check_contains "...saying why" "with RuntimeMaxSec: cannot learn when it ends" "$out"
+check_eq "bus stopped, nested in a scope without RuntimeMaxSec: works" ok \
+    "$(as_user 'ssc -p relaxed -- ssc -p relaxed -- echo ok 2>&1')"
+rm -f /etc/ssc/profiles.d/timed.conf
 rm -f /home/alice/ran
 as_user 'ssc --no-tty -p strict -- touch $HOME/ran'
 for _ in $(seq 20); do [[ -e /home/alice/ran ]] && break; sleep 0.5; done
