@@ -4,9 +4,9 @@
   dbus-client.py flood N            N LoadUnit calls of unknown unit names, pipelined: each
                                     makes PID 1 emit UnitNew (and later UnitRemoved) to
                                     every direct connection
-  dbus-client.py jam NAME SIZE N    N signals with a SIZE-byte string, sent to the bus
-                                    connection NAME by name, as any user may; says
-                                    "delivered" if NAME was still connected after them
+  dbus-client.py jam PID SIZE N     N signals with a SIZE-byte string, sent by name to the
+                                    bus connection of process PID, as any user may; says
+                                    "delivered" if it was still connected after them
   dbus-client.py park PATH          what a frozen ssc leaves: connects to PATH (systemd's
                                     private socket or the bus), authenticates, on the bus
                                     says Hello and subscribes to JobRemoved as ssc does,
@@ -83,24 +83,43 @@ class Bus:
                   (3, "s", "Jam"), (6, "s", dest)]
         self.sock.sendall(message(4, self.serial, fields, "s", body))
 
-    def reply_kind(self):
-        """The type of the next method return (2) or error (3)."""
+    def reply(self):
+        """The type (2 return, 3 error) and body of the next reply; signals are skipped."""
         while True:
             while len(self.input) < 16:
                 self.more()
             body, _, fields = struct.unpack("<III", self.input[4:16])
-            total = (16 + fields + 7) // 8 * 8 + body
-            while len(self.input) < total:
+            start = (16 + fields + 7) // 8 * 8
+            while len(self.input) < start + body:
                 self.more()
-            kind = self.input[1]
-            self.input = self.input[total:]
+            kind, data = self.input[1], self.input[start:start + body]
+            self.input = self.input[start + body:]
             if kind in (2, 3):
-                return kind
+                return kind, data
 
     def replies(self, n):
         """Reads until n method returns or errors have arrived."""
         for _ in range(n):
-            self.reply_kind()
+            self.reply()
+
+    def pid_of(self, name):
+        self.call("/org/freedesktop/DBus", "org.freedesktop.DBus",
+                  "GetConnectionUnixProcessID", "org.freedesktop.DBus", "s", body_string(name))
+        kind, data = self.reply()
+        return struct.unpack("<I", data[:4])[0] if kind == 2 else None
+
+    def unique_names(self):
+        self.call("/org/freedesktop/DBus", "org.freedesktop.DBus", "ListNames",
+                  "org.freedesktop.DBus")
+        _, data = self.reply()
+        names, at = [], 4
+        end = 4 + struct.unpack("<I", data[:4])[0]
+        while at < end:
+            at = (at + 3) // 4 * 4
+            n = struct.unpack("<I", data[at:at + 4])[0]
+            names.append(data[at + 4:at + 4 + n].decode())
+            at += 4 + n + 1
+        return [n for n in names if n.startswith(":")]
 
     def more(self):
         data = self.sock.recv(1 << 16)
@@ -142,17 +161,17 @@ def main():
             bus.replies(count)
         print("flood: %d LoadUnit calls answered" % n)
     elif sys.argv[1] == "jam":
-        name, size, n = sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+        pid, size, n = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+        names = [name for name in bus.unique_names() if bus.pid_of(name) == pid]
+        if not names:
+            sys.exit("jam: no bus connection of pid %d" % pid)
         text = body_string("x" * size)
         for _ in range(n):
-            bus.signal(name, text)
+            bus.signal(names[0], text)
         # The bus handles a connection's messages in order: once this is answered, the
         # signals have been routed.
-        bus.call("/org/freedesktop/DBus", "org.freedesktop.DBus",
-                 "GetConnectionUnixProcessID", "org.freedesktop.DBus", "s", body_string(name))
-        kind = bus.reply_kind()
         print("jam: %d signals of %d bytes sent to %s%s"
-              % (n, len(text), name, ", delivered" if kind == 2 else ""))
+              % (n, len(text), names[0], ", delivered" if bus.pid_of(names[0]) == pid else ""))
     else:
         sys.exit(__doc__)
 
