@@ -200,29 +200,31 @@ check_eq "...each ran, or said why in one ssc: line" "" "$(grep -v -e '^ran$' -e
 echo "    | $(grep -c '^ran$' <<<"$out") ran; $(grep '^ssc: ' <<<"$out" | sort | uniq -c | tr '\n' ' ')"
 for cg in "${cgs[@]}"; do rmdir "$cg" 2>/dev/null; done
 
-# --- Jamming, on the bus: bob's launch is caught connected (frozen) while PID 1 works
-# through a flood, so that its call is still waiting; alice sends its connection three
-# 17 MB signals, by name; bob's launch is thawed and still runs.
-flooding
-jammed=
-for try in 1 2 3 4 5; do
-    cg=$(mkpark bob "jam$try")
-    read -r bob bob_out < <(start_in "$cg" bob ssc -p relaxed -- echo ran)
-    # Frozen before its first write it has no name yet: then it is let go, and tried again.
-    if catch "$bob" "$cg" >/dev/null; then
-        out=$(as_user 'python3 "$1" jam "$2" 17000000 3' "$TOOLS/dbus-client.py" "$bob" 2>&1)
-        echo "    | try $try: $out"
-        [[ $out == *delivered* ]] && jammed=$out
-    fi
-    echo 0 >"$cg/cgroup.freeze"
-    wait_until 120 sh -c '! kill -0 "$1" 2>/dev/null' sh "$bob"
-    rmdir "$cg" 2>/dev/null
-    [[ -n $jammed ]] && break
-done
-unflood
-echo "    | ${jammed:-no jam delivered} (try $try)"
-check "alice's 3 x 17 MB signals reached bob's waiting launch" test -n "$jammed"
+# --- Jamming, on the bus. bob's launch must wait on the bus for a while, and
+# deterministically: his slice is being stopped (a unit in it ignores SIGTERM), so systemd
+# refuses the scope as destructive and ssc waits for the slice's stop job. He launches
+# from a cgroup he may write outside his slice, so he gets the bus. alice finds his
+# connection by its pid and sends it three 17 MB signals; then the stop is let finish, and
+# bob's launch must still run.
+loginctl disable-linger bob
+wait_until 60 sh -c '! systemctl -q is-active user-1001.slice'
+systemd-run -q --unit=ssc-test-hold --slice=user-1001.slice --uid=1001 -p TimeoutStopSec=150 \
+    sh -c 'trap "" TERM; sleep 600'
+wait_until 20 systemctl -q is-active ssc-test-hold.service
+systemctl stop --no-block user-1001.slice
+wait_until 20 sh -c 'systemctl list-jobs --no-legend | grep -q "user-1001.slice.*stop"'
+cg=/sys/fs/cgroup/ssc-test-jam
+mkdir "$cg" && chown bob "$cg"
+read -r bob bob_out < <(start_in "$cg" bob ssc -p relaxed -- echo ran)
+jam=$(as_user 'python3 "$1" jam "$2" 17000000 3' "$TOOLS/dbus-client.py" "$bob" 2>&1)
+echo "    | $jam"
+waiting=$(kill -0 "$bob" 2>/dev/null && echo yes)
+systemctl kill -s KILL ssc-test-hold.service
+wait_until 120 sh -c '! kill -0 "$1" 2>/dev/null' sh "$bob"
+check_contains "alice's 3 x 17 MB signals reached bob's launch waiting on the bus" delivered "$jam"
+check_eq "...while it waited" yes "$waiting"
 check_eq "...and bob's command ran all the same" ran "$(cat "$bob_out")"
+rmdir "$cg"
 
 loginctl disable-linger alice
 loginctl disable-linger bob

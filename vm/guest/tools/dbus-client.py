@@ -5,7 +5,8 @@
                                     makes PID 1 emit UnitNew (and later UnitRemoved) to
                                     every direct connection
   dbus-client.py jam PID SIZE N     N signals with a SIZE-byte string, sent by name to the
-                                    bus connection of process PID, as any user may; says
+                                    bus connection of process PID (waited for up to 20 s),
+                                    as any user may; says
                                     "delivered" if it was still connected after them
   dbus-client.py park PATH          what a frozen ssc leaves: connects to PATH (systemd's
                                     private socket or the bus), authenticates, on the bus
@@ -13,6 +14,7 @@
                                     then stops itself (SIGSTOP) without reading
 """
 import signal
+import time
 import os
 import socket
 import struct
@@ -162,9 +164,13 @@ def main():
         print("flood: %d LoadUnit calls answered" % n)
     elif sys.argv[1] == "jam":
         pid, size, n = int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-        names = [name for name in bus.unique_names() if bus.pid_of(name) == pid]
-        if not names:
-            sys.exit("jam: no bus connection of pid %d" % pid)
+        for _ in range(200):
+            names = [name for name in bus.unique_names() if bus.pid_of(name) == pid]
+            if names:
+                break
+            time.sleep(0.1)
+        else:
+            sys.exit("jam: no bus connection of pid %d after 20 s" % pid)
         text = body_string("x" * size)
         for _ in range(n):
             bus.signal(names[0], text)
