@@ -91,9 +91,9 @@ via() {
     printf "sh -c 'echo \$\$ >%s/cgroup.procs; exec setpriv --reuid=1000 --regid=1000 --init-groups -- ssc -p relaxed -- true'" "$1"
 }
 bench=$(mkpark alice bench)
-times=$(hyperfine -N --warmup 2 --runs 20 "$(via "/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)")" \
+times=$(hyperfine -N --warmup 2 --runs 10 "$(via "/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)")" \
     "$(via "$bench")" 2>&1 | sed -n 's/^ *Time (mean ± σ): *//p' | paste -sd';')
-echo "    | launch time, mean ± σ of 20, over the private socket; over the bus: $times"
+echo "    | launch time, mean ± σ of 10, over the private socket; over the bus: $times"
 rmdir "$bench"
 
 # --- What a parked connection costs PID 1. dbus-client.py park stands in for a frozen ssc
@@ -112,13 +112,13 @@ rss() { awk '/^RssAnon:/ {print $2}' /proc/1/status; }
 # PID 1's unread send queues, in bytes: what it wrote that its peers have not read.
 sendq() { ss -xanp | awk '/pid=1,/ {q += $4} END {print q + 0}'; }
 names() { systemctl show -P NNames; }
-# growth: PID 1's RssAnon growth (KiB) over one flood of 3000 calls, once the units it
+# growth: PID 1's RssAnon growth (KiB) over one flood of 1000 calls, once the units it
 # loaded are gone again (their UnitRemoved signals come with the garbage collection).
 growth() {
     local before names0
     before=$(rss)
     names0=$(names)
-    as_user 'python3 "$1" flood 3000 >/dev/null' "$TOOLS/dbus-client.py"
+    as_user 'python3 "$1" flood 1000 >/dev/null' "$TOOLS/dbus-client.py"
     wait_until 120 sh -c '[ "$(systemctl show -P NNames)" -le "$1" ]' sh "$((names0 + 20))"
     sleep 2
     echo $(($(rss) - before))
@@ -145,7 +145,7 @@ park_on /run/systemd/private
 private=$(growth)
 private_q=$(sendq)
 unpark
-echo "    | PID 1 over 3000 LoadUnit calls, RssAnon growth and unread send queues after:" \
+echo "    | PID 1 over 1000 LoadUnit calls, RssAnon growth and unread send queues after:" \
     "none parked ${base} KiB, ${base_q} bytes; 2 parked on the bus ${bus} KiB, ${bus_q} bytes;" \
     "2 parked on the private socket ${private} KiB, ${private_q} bytes"
 if ((private - base > 2048 || private_q - base_q > 2097152)); then
