@@ -161,8 +161,9 @@ impl Connection {
         Connection::open_with(stream, opening, deadline)
     }
 
-    /// Sends the whole `opening` in one write(): its first action on the connected socket,
-    /// so that nothing ssc does runs between connect() and the request.
+    /// Sends the whole `opening`, its first action on the connected socket, so that nothing
+    /// ssc does runs between connect() and the request. The socket is still blocking: a
+    /// Unix socket takes these few KiB in one write() (VM scenario 135-parked traces it).
     pub fn open_with(
         stream: UnixStream,
         opening: Opening,
