@@ -1,8 +1,8 @@
 //! The caller's identity, the temporary switches to root, and the final drop.
 //!
 //! ssc runs with its effective uid set to the caller's, and root kept as the real and the
-//! saved uid, from which `as_root` regains it for one step at a time. The final drop sets
-//! every id to the caller's and then proves that root cannot come back.
+//! saved uid, from which privileged.rs regains it for one named step at a time. The final
+//! drop sets every id to the caller's and then proves that root cannot come back.
 
 use caps::CapSet;
 use nix::unistd::{
@@ -42,19 +42,10 @@ pub fn become_caller_keeping_root(caller: &Caller) -> Result<()> {
     setresuid(Uid::from_raw(0), caller.uid, Uid::from_raw(0)).context("setresuid")
 }
 
-/// Runs `step` with effective uid 0, then returns to the caller's. If switching back fails
-/// the error wins, so the caller's command never runs with a root euid.
-pub fn as_root<T>(caller: &Caller, step: impl FnOnce() -> Result<T>) -> Result<T> {
-    seteuid(Uid::from_raw(0)).context("seteuid(0)")?;
-    let result = step();
-    seteuid(caller.uid).context("seteuid back to the caller")?;
-    result
-}
-
-/// Drops root for good: supplementary groups, then gid, then uid; then clears the
-/// capability sets that survive a uid change and checks everything.
-pub fn drop_for_good(caller: &Caller) -> Result<()> {
-    seteuid(Uid::from_raw(0)).context("seteuid(0)")?;
+/// Drops root for good, from an effective uid of 0 (privileged.rs): supplementary
+/// groups, then gid, then uid; then clears the capability sets that survive a uid change
+/// and checks everything.
+pub(crate) fn drop_all(caller: &Caller) -> Result<()> {
     setgroups(&caller.groups).context("setgroups")?;
     setresgid(caller.gid, caller.gid, caller.gid).context("setresgid")?;
     setresuid(caller.uid, caller.uid, caller.uid).context("setresuid")?;

@@ -8,8 +8,9 @@ use std::sync::OnceLock;
 use nix::fcntl::OFlag;
 use nix::sys::wait::WaitStatus;
 
-use crate::credentials::{self, Caller};
+use crate::credentials::Caller;
 use crate::error::{Context, Error, Result, EXIT_SSC};
+use crate::privileged;
 
 pub enum Detached {
     Parent(u8),
@@ -26,7 +27,7 @@ const ABOUT_TO_EXEC: u8 = 0;
 /// the child sends its exit status and error line, or dies, and the parent says how.
 pub fn detach(caller: &Caller) -> Result<Detached> {
     let (read_end, write_end) = nix::unistd::pipe2(OFlag::O_CLOEXEC).context("pipe")?;
-    crate::launch::single_threaded("fork")?;
+    crate::threads::single_threaded("fork")?;
     // SAFETY: checked just above: this is the only thread, so the child is a whole copy
     // of it, with no lock held by a thread that would not exist there.
     match unsafe { nix::unistd::fork() }.context("fork")? {
@@ -38,7 +39,7 @@ pub fn detach(caller: &Caller) -> Result<Detached> {
         nix::unistd::ForkResult::Parent { child } => {
             drop(write_end);
             // The parent only waits and reports: it needs nothing of root's.
-            if let Err(e) = credentials::drop_for_good(caller) {
+            if let Err(e) = privileged::drop_for_good(caller) {
                 let _ = nix::sys::signal::kill(child, nix::sys::signal::Signal::SIGKILL);
                 return Err(e);
             }

@@ -9,9 +9,9 @@ use crate::credentials::{self, Caller};
 use crate::enforcement::{self, Support};
 use crate::error::{Context, Error, Result, EXIT_SSC};
 use crate::exec::{self, Command};
-use crate::namespace;
 use crate::origin::{self, RuntimeEnd};
 use crate::profile::{self, Profile};
+use crate::sandbox;
 use crate::scope::{self, Request};
 
 /// Runs a mode that starts nothing.
@@ -112,8 +112,10 @@ pub fn dry_run(
             exec::identifier(&command.program)
         ));
     }
-    if profile.private_tmp() {
-        lines.extend(namespace::describe());
+    // The launch adds PrivateTmp's bind of $XAUTHORITY when it names a file in /tmp.
+    match sandbox::mount_list(profile, None) {
+        Ok(list) => lines.extend(sandbox::describe(&list)),
+        Err(e) => lines.push(format!("mount namespace: {}", e.one_line())),
     }
     lines.push(credentials::describe_drop(caller));
     if profile.no_new_privileges() {

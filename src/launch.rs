@@ -24,7 +24,6 @@ use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
 use nix::unistd::{geteuid, sysconf, SysconfVar, Uid};
 
-use crate::bus;
 use crate::cli::{self, Parsed};
 use crate::config;
 use crate::credentials::{self, Caller};
@@ -35,12 +34,14 @@ use crate::error::{Context, Error, Result};
 use crate::exec::{self, Command};
 use crate::info;
 use crate::journal;
-use crate::namespace::{self, Plan};
 use crate::origin::{self, RuntimeEnd};
+use crate::privileged;
 use crate::profile::{self, Profile};
+use crate::sandbox;
 use crate::scope::{self, Request};
 use crate::signals;
 use crate::slots;
+use crate::threads::single_threaded;
 use crate::unit_name::UnitName;
 
 /// Everything a launch needs, gathered before the first privileged step.
@@ -94,7 +95,7 @@ pub fn run() -> Result<u8> {
     // Only a launch needs root again; everything else, --help and --version included,
     // gives it up for good before it does anything.
     let give_up_root = || match setuid_root && !caller.uid.is_root() {
-        true => credentials::drop_for_good(&caller),
+        true => privileged::drop_for_good(&caller),
         false => Ok(()),
     };
     let cli = match cli::parse(args)? {
@@ -172,7 +173,7 @@ fn launch(l: &Launch) -> Result<Infallible> {
     // Locking, waiting, reading and writing need only the open files: that is done as the
     // caller, before the window, so that the waits hold nothing of root's and the
     // terminal's ^C still ends them.
-    let slot_files = credentials::as_root(caller, || slots::open_files(caller.uid))?;
+    let slot_files = privileged::open_slot_files(caller)?;
     let wait = Instant::now() + slots::WAIT;
     let taken = slots::acquire(slot_files, caller.uid, wait)?;
     // At most MaxScopesPerUser: her live scopes and her launches admitted but not yet in
@@ -189,7 +190,7 @@ fn launch(l: &Launch) -> Result<Infallible> {
     // encoded before connect() and the conversation runs with the caller's euid.
     let created = scope::create(
         sockets,
-        |path, deadline| credentials::as_root(caller, || Ok(bus::connect(path, deadline))),
+        |path, deadline| privileged::connect(caller, path, deadline),
         Uid::from_raw(0),
         &mut request,
         deadline,
@@ -213,7 +214,7 @@ fn launch(l: &Launch) -> Result<Infallible> {
     // Privileged step 3, for network and device settings only: ask the kernel which BPF
     // programs are attached; it answers root only.
     let attached = match expected.needs_query() {
-        true => credentials::as_root(caller, || expected.query())?,
+        true => privileged::query_bpf(caller, &expected)?,
         false => Attached::new(),
     };
     expected.check(&attached)?;
@@ -222,19 +223,17 @@ fn launch(l: &Launch) -> Result<Infallible> {
         journal::redirect_output(&exec::identifier(&l.command.program))?;
     }
 
-    if l.profile.private_tmp() {
-        // Privileged step 4: the mount namespace, around one unprivileged step that opens
-        // the paths the caller names with the caller's credentials.
+    let mounts = sandbox::mount_list(l.profile, l.env.get("XAUTHORITY"))?;
+    if !mounts.is_empty() {
+        // Privileged steps 4 to 10: the mount namespace (sandbox/build.rs). The paths are
+        // opened as the caller; root only clones, mounts and attaches from those fds.
         single_threaded("unshare")?;
-        credentials::as_root(caller, namespace::unshare_mounts)?;
-        let plan = Plan::prepare(l.env.get("XAUTHORITY"))?;
-        credentials::as_root(caller, || plan.build(caller))?;
-        namespace::reenter_cwd()?;
+        sandbox::set_up(caller, mounts)?;
     }
 
     single_threaded("closing ssc's fds")?;
     exec::close_on_exec_all_but(l.inherited_fds)?;
-    credentials::drop_for_good(caller)?;
+    privileged::drop_for_good(caller)?;
     if l.profile.no_new_privileges() {
         nix::sys::prctl::set_no_new_privs().context("prctl(PR_SET_NO_NEW_PRIVS)")?;
         if !nix::sys::prctl::get_no_new_privs().context("prctl(PR_GET_NO_NEW_PRIVS)")? {
@@ -250,19 +249,6 @@ fn launch(l: &Launch) -> Result<Infallible> {
         detach::report_about_to_exec()?;
     }
     Err(exec::execvp(&l.command.program, &argv, l.env))
-}
-
-/// Fails closed unless this process has exactly one thread (see the header).
-pub(crate) fn single_threaded(step: &str) -> Result<()> {
-    let threads = std::fs::read_dir("/proc/self/task")
-        .context("/proc/self/task")?
-        .count();
-    if threads != 1 {
-        return Err(Error::Privilege(format!(
-            "{step}: ssc has {threads} threads where it must have one"
-        )));
-    }
-    Ok(())
 }
 
 fn online_cpus() -> u64 {
