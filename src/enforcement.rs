@@ -18,7 +18,9 @@ use zvariant::OwnedValue;
 use crate::bpf;
 use crate::bus::{self, Connection, Kind, Peer};
 use crate::error::{Error, Result};
-use crate::profile::values::CpuSet;
+use crate::profile::cpu_set::CpuSet;
+use crate::profile::devices::DevicePolicy;
+use crate::profile::io::IoLimitKind;
 use crate::profile::{Limit, Policy, Profile, Setting};
 use crate::scope::{MANAGER, MANAGER_PATH, SYSTEMD};
 
@@ -90,10 +92,7 @@ pub fn programs(policy: &Policy) -> Vec<Program> {
     if policy.has_device_policy() {
         add(
             keys([
-                (
-                    "DevicePolicy",
-                    policy.device_policy != crate::profile::values::DevicePolicy::Auto,
-                ),
+                ("DevicePolicy", policy.device_policy != DevicePolicy::Auto),
                 ("DeviceAllow", !policy.device_allow.is_empty()),
             ]),
             &[(bpf::CGROUP_DEVICE, "sd_devices")],
@@ -353,7 +352,7 @@ fn check_files(policy: &Policy, cgroup: &Path) -> Result<()> {
             let line = io_max
                 .lines()
                 .find(|l| l.split_ascii_whitespace().next() == Some(device.as_str()));
-            for (i, kind) in crate::profile::values::IoLimitKind::ALL.iter().enumerate() {
+            for (i, kind) in IoLimitKind::ALL.iter().enumerate() {
                 if limits[i] == u64::MAX {
                     continue;
                 }

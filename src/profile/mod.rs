@@ -9,19 +9,24 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+pub mod cpu_set;
+pub mod devices;
+pub mod io;
+pub mod managed_oom;
+pub mod network;
 mod parse;
 mod policy;
 mod trust;
-pub mod values;
 
+use cpu_set::CpuSet;
+use devices::{DevicePolicy, DeviceRule};
+use io::{IoLimit, IoLimitKind};
+use managed_oom::{ManagedOOMMode, ManagedOOMPreference};
+use network::{Addresses, Interfaces, SocketBind};
 pub use parse::parse;
 pub(crate) use parse::parse_percent;
 pub use policy::Policy;
 pub(crate) use trust::TrustedDir;
-use values::{
-    Addresses, CpuSet, DevicePolicy, DeviceRule, Interfaces, IoLimit, IoLimitKind, ManagedOOMMode,
-    ManagedOOMPreference, SocketBind,
-};
 
 pub const PROFILE_DIR: &str = "/etc/ssc/profiles.d";
 pub const DEFAULT_PROFILE: &str = "strict";

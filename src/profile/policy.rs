@@ -6,9 +6,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::values::{
-    CpuSet, DevicePolicy, IoLimitKind, IpPrefix, ManagedOOMMode, ManagedOOMPreference, SocketBind,
-};
+use super::cpu_set::CpuSet;
+use super::devices::DevicePolicy;
+use super::io::IoLimitKind;
+use super::managed_oom::{ManagedOOMMode, ManagedOOMPreference};
+use super::network::{IpPrefix, SocketBind, AF_INET, AF_INET6};
 use super::{Limit, Profile, Setting};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -135,8 +137,8 @@ impl Policy {
             prefix_len: 0,
         };
         self.ip_allow.is_empty()
-            && self.ip_deny.contains(&any(super::values::AF_INET))
-            && self.ip_deny.contains(&any(super::values::AF_INET6))
+            && self.ip_deny.contains(&any(AF_INET))
+            && self.ip_deny.contains(&any(AF_INET6))
     }
 
     /// The network and device policy in systemd's syntax, one setting per line, as
