@@ -7,8 +7,10 @@ pub enum ManagedOOMMode {
     Kill,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// From tight to loose, the order loosen.rs compares them in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ManagedOOMPreference {
+    #[default]
     None,
     Avoid,
     Omit,
