@@ -5,13 +5,12 @@
 //! directory above it are owned by root and not writable by group or others.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
-
-use crate::error::{Error, Result};
+use std::path::PathBuf;
 
 pub mod cpu_set;
 pub mod devices;
 pub mod io;
+mod load;
 mod loosen;
 pub mod managed_oom;
 pub mod network;
@@ -22,6 +21,7 @@ mod trust;
 use cpu_set::CpuSet;
 use devices::{DevicePolicy, DeviceRule};
 use io::{IoLimit, IoLimitKind};
+pub use load::{load, load_all};
 use managed_oom::{ManagedOOMMode, ManagedOOMPreference};
 use network::{Addresses, Interfaces, SocketBind};
 pub use parse::parse;
@@ -288,64 +288,13 @@ pub fn valid_name(name: &str) -> bool {
             .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
 }
 
-/// Loads the profile NAME: the admin's file if there is one, else the built-in.
-pub fn load(name: &str, online_cpus: u64) -> Result<Profile> {
-    if !valid_name(name) {
-        return Err(Error::Usage(format!(
-            "invalid profile name '{name}': it must match [a-z0-9][a-z0-9_-]{{0,31}}"
-        )));
-    }
-    let dir = TrustedDir::open(Path::new(PROFILE_DIR))?;
-    load_from(dir.as_ref(), name, online_cpus)
-}
-
-/// NAME from the checked directory (None: there is none), else the built-in.
-fn load_from(dir: Option<&TrustedDir>, name: &str, online_cpus: u64) -> Result<Profile> {
-    if let Some(dir) = dir {
-        if let Some(text) = dir.read(&format!("{name}.conf"))? {
-            return parse(name, &dir.path.join(format!("{name}.conf")), &text);
-        }
-    }
-    built_in(name, online_cpus).ok_or_else(|| {
-        let names = list_names(dir).unwrap_or_default();
-        Error::Usage(format!(
-            "unknown profile '{name}' (available: {})",
-            names.join(", ")
-        ))
-    })
-}
-
-/// Every profile, by name, from one walk of the directory. Files that fail to load are
-/// returned as errors, so that the others can still be listed.
-pub fn load_all(online_cpus: u64) -> Result<Vec<Result<Profile>>> {
-    let dir = TrustedDir::open(Path::new(PROFILE_DIR))?;
-    Ok(list_names(dir.as_ref())?
-        .iter()
-        .map(|n| load_from(dir.as_ref(), n, online_cpus))
-        .collect())
-}
-
-/// The built-in names and those of the directory's NAME.conf files, listed through the
-/// fd that was checked.
-fn list_names(dir: Option<&TrustedDir>) -> Result<Vec<String>> {
-    let mut names: Vec<String> = BUILT_IN.iter().map(|s| s.to_string()).collect();
-    if let Some(dir) = dir {
-        for file in dir.file_names()? {
-            if let Some(name) = file.strip_suffix(".conf") {
-                if valid_name(name) && !names.iter().any(|n| n == name) {
-                    names.push(name.to_string());
-                }
-            }
-        }
-    }
-    names.sort();
-    Ok(names)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::trust::TrustedDir;
     use super::*;
+    use crate::error::Result;
     use crate::properties::{bus_properties, scale_from_permyriad, BusValue};
 
     fn p(text: &str) -> Result<Profile> {
