@@ -13,7 +13,7 @@ use nix::unistd::geteuid;
 
 use crate::error::{Context, Error, Result};
 use crate::oomd;
-use crate::profile::values::ManagedOOMMode;
+use crate::profile::managed_oom::ManagedOOMMode;
 use crate::profile::{self, Profile};
 use crate::scope;
 use crate::status;

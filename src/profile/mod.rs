@@ -5,23 +5,29 @@
 //! directory above it are owned by root and not writable by group or others.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use crate::error::{Error, Result};
-
+pub mod cpu_set;
+pub mod devices;
+pub mod io;
+mod load;
+mod loosen;
+pub mod managed_oom;
+pub mod network;
 mod parse;
 mod policy;
 mod trust;
-pub mod values;
 
+use cpu_set::CpuSet;
+use devices::{DevicePolicy, DeviceRule};
+use io::{IoLimit, IoLimitKind};
+pub use load::{load, load_all};
+use managed_oom::{ManagedOOMMode, ManagedOOMPreference};
+use network::{Addresses, Interfaces, SocketBind};
 pub use parse::parse;
 pub(crate) use parse::parse_percent;
 pub use policy::Policy;
 pub(crate) use trust::TrustedDir;
-use values::{
-    Addresses, CpuSet, DevicePolicy, DeviceRule, Interfaces, IoLimit, IoLimitKind, ManagedOOMMode,
-    ManagedOOMPreference, SocketBind,
-};
 
 pub const PROFILE_DIR: &str = "/etc/ssc/profiles.d";
 pub const DEFAULT_PROFILE: &str = "strict";
@@ -134,80 +140,6 @@ impl Profile {
     /// caller's own processes shaped.
     pub fn no_new_privileges(&self) -> bool {
         self.settings.contains(&Setting::NoNewPrivileges(true)) || self.private_tmp()
-    }
-
-    /// Why this profile, started from inside a scope of `origin`, would loosen one of
-    /// origin's limits; None if every setting is at least as tight. `ram` and `tasks` turn
-    /// percentages into numbers, as systemd does. A missing limit is no limit, a missing
-    /// weight is systemd's default, 100, and a missing or 0% ManagedOOMMemoryPressureLimit
-    /// is systemd-oomd's default, `oomd_limit` (oomd.rs).
-    pub fn loosens(
-        &self,
-        origin: &Profile,
-        ram: u64,
-        tasks: u64,
-        oomd_limit: u32,
-    ) -> Option<String> {
-        let limit = |p: &Profile, key: &str, total: u64| {
-            p.settings.iter().find_map(|s| match s {
-                Setting::MemoryMax(l)
-                | Setting::MemoryHigh(l)
-                | Setting::MemorySwapMax(l)
-                | Setting::TasksMax(l)
-                    if s.key() == key =>
-                {
-                    Some(match *l {
-                        Limit::Absolute(n) => n,
-                        Limit::Permyriad(pm) => {
-                            (u128::from(total) * u128::from(pm) / 10_000) as u64
-                        }
-                        Limit::Infinity => u64::MAX,
-                    })
-                }
-                Setting::CPUQuota(q) if key == "CPUQuota" => Some(*q),
-                Setting::CPUWeight(w) if key == "CPUWeight" => Some(*w),
-                Setting::IOWeight(w) if key == "IOWeight" => Some(*w),
-                _ => None,
-            })
-        };
-        let shown = |p: &Profile, key: &str| {
-            p.settings
-                .iter()
-                .find(|s| s.key() == key)
-                .map_or_else(|| format!("{key} unset"), |s| s.to_string())
-        };
-        for (key, total, unset) in [
-            ("MemoryMax", ram, u64::MAX),
-            ("MemoryHigh", ram, u64::MAX),
-            ("MemorySwapMax", ram, u64::MAX),
-            ("TasksMax", tasks, u64::MAX),
-            ("CPUQuota", 0, u64::MAX),
-            ("CPUWeight", 0, 100),
-            ("IOWeight", 0, 100),
-        ] {
-            let new = limit(self, key, total).unwrap_or(unset);
-            let old = limit(origin, key, total).unwrap_or(unset);
-            if new > old {
-                return Some(format!(
-                    "{} is looser than {}",
-                    shown(self, key),
-                    shown(origin, key)
-                ));
-            }
-        }
-        for (key, new, old) in [
-            ("PrivateTmp", self.private_tmp(), origin.private_tmp()),
-            (
-                "NoNewPrivileges",
-                self.no_new_privileges(),
-                origin.no_new_privileges(),
-            ),
-        ] {
-            if old && !new {
-                return Some(format!("{key}=no is looser than {key}=yes"));
-            }
-        }
-        self.policy().loosens(&origin.policy(), ram, oomd_limit)
     }
 
     /// The settings systemd merges from this profile's lines.
@@ -356,64 +288,13 @@ pub fn valid_name(name: &str) -> bool {
             .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_' || c == b'-')
 }
 
-/// Loads the profile NAME: the admin's file if there is one, else the built-in.
-pub fn load(name: &str, online_cpus: u64) -> Result<Profile> {
-    if !valid_name(name) {
-        return Err(Error::Usage(format!(
-            "invalid profile name '{name}': it must match [a-z0-9][a-z0-9_-]{{0,31}}"
-        )));
-    }
-    let dir = TrustedDir::open(Path::new(PROFILE_DIR))?;
-    load_from(dir.as_ref(), name, online_cpus)
-}
-
-/// NAME from the checked directory (None: there is none), else the built-in.
-fn load_from(dir: Option<&TrustedDir>, name: &str, online_cpus: u64) -> Result<Profile> {
-    if let Some(dir) = dir {
-        if let Some(text) = dir.read(&format!("{name}.conf"))? {
-            return parse(name, &dir.path.join(format!("{name}.conf")), &text);
-        }
-    }
-    built_in(name, online_cpus).ok_or_else(|| {
-        let names = list_names(dir).unwrap_or_default();
-        Error::Usage(format!(
-            "unknown profile '{name}' (available: {})",
-            names.join(", ")
-        ))
-    })
-}
-
-/// Every profile, by name, from one walk of the directory. Files that fail to load are
-/// returned as errors, so that the others can still be listed.
-pub fn load_all(online_cpus: u64) -> Result<Vec<Result<Profile>>> {
-    let dir = TrustedDir::open(Path::new(PROFILE_DIR))?;
-    Ok(list_names(dir.as_ref())?
-        .iter()
-        .map(|n| load_from(dir.as_ref(), n, online_cpus))
-        .collect())
-}
-
-/// The built-in names and those of the directory's NAME.conf files, listed through the
-/// fd that was checked.
-fn list_names(dir: Option<&TrustedDir>) -> Result<Vec<String>> {
-    let mut names: Vec<String> = BUILT_IN.iter().map(|s| s.to_string()).collect();
-    if let Some(dir) = dir {
-        for file in dir.file_names()? {
-            if let Some(name) = file.strip_suffix(".conf") {
-                if valid_name(name) && !names.iter().any(|n| n == name) {
-                    names.push(name.to_string());
-                }
-            }
-        }
-    }
-    names.sort();
-    Ok(names)
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+
     use super::trust::TrustedDir;
     use super::*;
+    use crate::error::Result;
     use crate::properties::{bus_properties, scale_from_permyriad, BusValue};
 
     fn p(text: &str) -> Result<Profile> {
@@ -597,68 +478,6 @@ mod tests {
         let e = p(&format!("[Profile]\nCPUQuota={}%\n", u64::MAX / 100)).unwrap_err();
         assert!(e.to_string().contains("bad value"), "{e}");
         assert!(p(&format!("[Profile]\nCPUQuota={}%\n", u64::MAX / 10_000)).is_ok());
-    }
-
-    #[test]
-    fn a_launch_may_tighten_but_not_loosen() {
-        const RAM: u64 = 8 << 30;
-        const TASKS: u64 = 4_194_304;
-        const OOMD: u32 = crate::oomd::BUILT_IN;
-        let strict = built_in("strict", 4).unwrap();
-        let relaxed = built_in("relaxed", 4).unwrap();
-        // From a relaxed terminal, strict is tighter; the same profile again is equal.
-        assert_eq!(strict.loosens(&relaxed, RAM, TASKS, OOMD), None);
-        assert_eq!(relaxed.loosens(&relaxed, RAM, TASKS, OOMD), None);
-        assert_eq!(strict.loosens(&strict, RAM, TASKS, OOMD), None);
-        // From strict, relaxed drops CPUQuota, PrivateTmp and NoNewPrivileges.
-        let why = relaxed.loosens(&strict, RAM, TASKS, OOMD).unwrap();
-        assert!(
-            why.contains("CPUQuota unset is looser than CPUQuota=300%"),
-            "{why}"
-        );
-        let cases = [
-            (
-                "MemoryMax=100%",
-                "[Profile]\nMemoryMax=70%\n",
-                "MemoryMax=100%",
-            ),
-            (
-                "MemoryMax=6G",
-                "[Profile]\nMemoryMax=5G\n",
-                "MemoryMax=6442450944",
-            ),
-            ("TasksMax=100", "[Profile]\nTasksMax=50\n", "TasksMax=100"),
-            ("CPUWeight=200", "[Profile]\n", "CPUWeight=200"),
-            ("IOWeight=101", "[Profile]\nIOWeight=100\n", "IOWeight=101"),
-            (
-                "MemoryHigh=infinity",
-                "[Profile]\nMemoryHigh=1G\n",
-                "MemoryHigh=infinity",
-            ),
-            (
-                "PrivateTmp=no",
-                "[Profile]\nPrivateTmp=yes\n",
-                "PrivateTmp=no",
-            ),
-        ];
-        for (new, origin, want) in cases {
-            let new = p(&format!("[Profile]\n{new}\n")).unwrap();
-            let origin = p(origin).unwrap();
-            let why = new.loosens(&origin, RAM, TASKS, OOMD).expect(want);
-            assert!(why.starts_with(want), "{why}");
-        }
-        // 70% of 8 GiB is 5.6 GiB: 5G is tighter, 6G looser.
-        let pct = p("[Profile]\nMemoryMax=70%\n").unwrap();
-        assert_eq!(
-            p("[Profile]\nMemoryMax=5G\n")
-                .unwrap()
-                .loosens(&pct, RAM, TASKS, OOMD),
-            None
-        );
-        assert!(p("[Profile]\nMemoryMax=6G\n")
-            .unwrap()
-            .loosens(&pct, RAM, TASKS, OOMD)
-            .is_some());
     }
 
     #[test]

@@ -4,10 +4,11 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::values::{
-    parse_sec, parse_size, Addresses, CpuSet, DevicePolicy, DeviceRule, Interfaces, IoLimit,
-    IoLimitKind, ManagedOOMMode, ManagedOOMPreference, SocketBind,
-};
+use super::cpu_set::CpuSet;
+use super::devices::{DevicePolicy, DeviceRule};
+use super::io::{IoLimit, IoLimitKind};
+use super::managed_oom::{ManagedOOMMode, ManagedOOMPreference};
+use super::network::{Addresses, Interfaces, SocketBind};
 use super::{Limit, Profile, Setting, Source, KEYS};
 use crate::error::{Error, Result};
 
@@ -227,6 +228,25 @@ fn parse_percent_limit(v: &str) -> Option<Limit> {
     (p <= 10_000).then_some(Limit::Permyriad(p as u32))
 }
 
+/// systemd's parse_size, for whole numbers: N with an optional K, M, G or T, in powers of
+/// `base` (1024 for memory, 1000 for I/O limits).
+pub(super) fn parse_size(v: &str, base: u64) -> Option<u64> {
+    let (digits, power) = match v.as_bytes().last()? {
+        b'K' => (&v[..v.len() - 1], 1),
+        b'M' => (&v[..v.len() - 1], 2),
+        b'G' => (&v[..v.len() - 1], 3),
+        b'T' => (&v[..v.len() - 1], 4),
+        _ => (v, 0),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits
+        .parse::<u64>()
+        .ok()?
+        .checked_mul(base.checked_pow(power)?)
+}
+
 fn parse_memory(v: &str) -> Option<Limit> {
     if v == "infinity" {
         return Some(Limit::Infinity);
@@ -251,4 +271,55 @@ fn parse_tasks(v: &str) -> Option<Limit> {
     }
     let n = v.parse::<u64>().ok()?;
     (n >= 1 && n != u64::MAX).then_some(Limit::Absolute(n))
+}
+
+/// RuntimeMaxSec=: parse_sec's "90", "5min", "1h 30min" or "infinity", in microseconds
+/// (u64::MAX: infinity). Whole numbers only.
+fn parse_sec(v: &str) -> Option<u64> {
+    if v == "infinity" {
+        return Some(u64::MAX);
+    }
+    let mut total: u64 = 0;
+    let mut rest = v.trim_start();
+    if rest.is_empty() {
+        return None;
+    }
+    while !rest.is_empty() {
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits == 0 {
+            return None;
+        }
+        let n: u64 = rest[..digits].parse().ok()?;
+        rest = rest[digits..].trim_start();
+        let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
+        let per = match &rest[..unit_len] {
+            "usec" | "us" => 1,
+            "msec" | "ms" => 1_000,
+            "" | "seconds" | "second" | "sec" | "s" => 1_000_000,
+            "minutes" | "minute" | "min" | "m" => 60_000_000,
+            "hours" | "hour" | "hr" | "h" => 3_600_000_000,
+            "days" | "day" | "d" => 86_400_000_000,
+            "weeks" | "week" | "w" => 604_800_000_000,
+            _ => return None,
+        };
+        rest = rest[unit_len..].trim_start();
+        total = total.checked_add(n.checked_mul(per)?)?;
+    }
+    (total != u64::MAX).then_some(total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_like_parse_sec() {
+        assert_eq!(parse_sec("90"), Some(90_000_000));
+        assert_eq!(parse_sec("1h 30min"), Some(5_400_000_000));
+        assert_eq!(parse_sec("2d"), Some(172_800_000_000));
+        assert_eq!(parse_sec("infinity"), Some(u64::MAX));
+        for bad in ["", "1.5h", "5 parsecs", "h", "-1"] {
+            assert_eq!(parse_sec(bad), None, "{bad}");
+        }
+    }
 }

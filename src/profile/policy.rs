@@ -2,13 +2,14 @@
 //! them once it has merged the profile's lines, one StartTransientUnit property each, in
 //! the order written (src/core/dbus-cgroup.c). What ssc checks after the job, what
 //! --status and --list-profiles show, and what a launch from inside a scope may not loosen
-//! are all worked out from this.
+//! (loosen.rs) are all worked out from this.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::values::{
-    CpuSet, DevicePolicy, IoLimitKind, IpPrefix, ManagedOOMMode, ManagedOOMPreference, SocketBind,
-};
+use super::cpu_set::CpuSet;
+use super::devices::DevicePolicy;
+use super::managed_oom::{ManagedOOMMode, ManagedOOMPreference};
+use super::network::{IpPrefix, SocketBind};
 use super::{Limit, Profile, Setting};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -123,22 +124,6 @@ impl Policy {
         self.device_policy != DevicePolicy::Auto || !self.device_allow.is_empty()
     }
 
-    fn has_network_policy(&self) -> bool {
-        self.has_ip_firewall() || self.interfaces.is_some() || self.has_socket_bind()
-    }
-
-    /// No IPv4 or IPv6 traffic at all: nothing could be tighter.
-    fn denies_all_ip(&self) -> bool {
-        let any = |family| IpPrefix {
-            family,
-            address: [0; 16],
-            prefix_len: 0,
-        };
-        self.ip_allow.is_empty()
-            && self.ip_deny.contains(&any(super::values::AF_INET))
-            && self.ip_deny.contains(&any(super::values::AF_INET6))
-    }
-
     /// The network and device policy in systemd's syntax, one setting per line, as
     /// --status and --list-profiles show it. Empty: neither is restricted.
     pub fn describe_network_and_devices(&self) -> Vec<String> {
@@ -184,89 +169,12 @@ impl Policy {
         }
         lines
     }
-
-    /// Why this policy, launched from inside a scope of `origin`, would loosen it. The new
-    /// scope is not below the old one, so the old one's filters do not reach it: a network
-    /// or device policy must be the same, or the tightest there is. `oomd_limit` is what
-    /// systemd-oomd applies for a ManagedOOMMemoryPressureLimit that is unset or 0%.
-    pub fn loosens(&self, origin: &Policy, ram: u64, oomd_limit: u32) -> Option<String> {
-        if origin.has_network_policy()
-            && !self.denies_all_ip()
-            && (self.ip_allow != origin.ip_allow
-                || self.ip_deny != origin.ip_deny
-                || self.interfaces != origin.interfaces
-                || self.bind_allow != origin.bind_allow
-                || self.bind_deny != origin.bind_deny)
-        {
-            return Some(format!(
-                "its network policy differs from {}",
-                origin.describe_network_and_devices().join(", ")
-            ));
-        }
-        let no_devices = self.device_policy == DevicePolicy::Strict && self.device_allow.is_empty();
-        if origin.has_device_policy()
-            && !no_devices
-            && (self.device_policy != origin.device_policy
-                || self.device_allow != origin.device_allow)
-        {
-            return Some("its device policy differs from the scope's".into());
-        }
-        for (path, old) in &origin.io {
-            let new = self.io.get(path).copied().unwrap_or([u64::MAX; 4]);
-            for (i, kind) in IoLimitKind::ALL.iter().enumerate() {
-                if new[i] > old[i] {
-                    return Some(format!("{} for {path} is looser", kind.key()));
-                }
-            }
-        }
-        if let Some(old) = &origin.allowed_cpus {
-            match &self.allowed_cpus {
-                Some(new) if new.0.is_subset(&old.0) => {}
-                _ => return Some(format!("AllowedCPUs is wider than {old}")),
-            }
-        }
-        // Protection taken from everyone else: more is looser.
-        let bytes = |l: Option<Limit>| match l {
-            None => 0,
-            Some(Limit::Absolute(n)) => n,
-            Some(Limit::Permyriad(p)) => (u128::from(ram) * u128::from(p) / 10_000) as u64,
-            Some(Limit::Infinity) => u64::MAX,
-        };
-        for (key, new, old) in [
-            ("MemoryLow", self.memory_low, origin.memory_low),
-            ("MemoryMin", self.memory_min, origin.memory_min),
-        ] {
-            if bytes(new) > bytes(old) {
-                return Some(format!("{key} is higher than the scope's"));
-            }
-        }
-        if self.oom_preference.unwrap_or(ManagedOOMPreference::None)
-            > origin.oom_preference.unwrap_or(ManagedOOMPreference::None)
-        {
-            return Some("ManagedOOMPreference is looser than the scope's".into());
-        }
-        // systemd-oomd kills above the limit: higher is looser. It takes 0 as "my default".
-        let pressure = |l: Option<u32>| match l {
-            None | Some(0) => oomd_limit,
-            Some(p) => p,
-        };
-        if origin.oom_mode == Some(ManagedOOMMode::Kill)
-            && (self.oom_mode != Some(ManagedOOMMode::Kill)
-                || pressure(self.oom_limit) > pressure(origin.oom_limit))
-        {
-            return Some("ManagedOOMMemoryPressure is looser than the scope's".into());
-        }
-        if self.runtime_max_usec.unwrap_or(u64::MAX) > origin.runtime_max_usec.unwrap_or(u64::MAX) {
-            return Some("RuntimeMaxSec is longer than the scope's".into());
-        }
-        None
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::profile::{built_in, parse};
+    use crate::profile::parse;
     use std::path::Path;
 
     fn policy(body: &str) -> Policy {
@@ -312,84 +220,5 @@ mod tests {
         assert_eq!(names(&p), None);
         let p = policy("RestrictNetworkInterfaces=lo\nRestrictNetworkInterfaces=~lo");
         assert_eq!(names(&p), None);
-    }
-
-    #[test]
-    fn network_and_device_policies_may_only_tighten() {
-        const RAM: u64 = 8 << 30;
-        const OOMD: u32 = crate::oomd::BUILT_IN;
-        let offline = Policy::of(&built_in("offline", 2).unwrap());
-        let strict = Policy::of(&built_in("strict", 2).unwrap());
-        let lan = policy("IPAddressDeny=any\nIPAddressAllow=10.0.0.0/8");
-        assert_eq!(offline.loosens(&strict, RAM, OOMD), None);
-        assert_eq!(offline.loosens(&lan, RAM, OOMD), None);
-        assert_eq!(lan.loosens(&lan, RAM, OOMD), None);
-        assert!(lan
-            .loosens(&offline, RAM, OOMD)
-            .unwrap()
-            .contains("network policy"));
-        assert!(strict
-            .loosens(&offline, RAM, OOMD)
-            .unwrap()
-            .contains("IPAddressDeny"));
-        let vpn = policy("RestrictNetworkInterfaces=lo wg0");
-        assert!(strict.loosens(&vpn, RAM, OOMD).is_some());
-        let cam = policy("DevicePolicy=closed\nDeviceAllow=char-drm rw");
-        assert!(strict
-            .loosens(&cam, RAM, OOMD)
-            .unwrap()
-            .contains("device policy"));
-        assert_eq!(policy("DevicePolicy=strict").loosens(&cam, RAM, OOMD), None);
-        let io = policy("IOWriteBandwidthMax=/dev/vda 1M");
-        assert!(strict
-            .loosens(&io, RAM, OOMD)
-            .unwrap()
-            .contains("IOWriteBandwidthMax"));
-        assert_eq!(
-            policy("IOWriteBandwidthMax=/dev/vda 1K").loosens(&io, RAM, OOMD),
-            None
-        );
-        let cpus = policy("AllowedCPUs=0-1");
-        assert_eq!(policy("AllowedCPUs=1").loosens(&cpus, RAM, OOMD), None);
-        assert!(policy("AllowedCPUs=1-2")
-            .loosens(&cpus, RAM, OOMD)
-            .is_some());
-        assert!(strict.loosens(&cpus, RAM, OOMD).is_some());
-        assert!(policy("MemoryMin=1G").loosens(&strict, RAM, OOMD).is_some());
-        assert!(policy("ManagedOOMPreference=avoid")
-            .loosens(&strict, RAM, OOMD)
-            .is_some());
-        assert!(policy("RuntimeMaxSec=2h")
-            .loosens(&policy("RuntimeMaxSec=1h"), RAM, OOMD)
-            .is_some());
-        let kill = policy("ManagedOOMMemoryPressure=kill");
-        assert!(strict.loosens(&kill, RAM, OOMD).is_some());
-    }
-
-    /// systemd-oomd reads a unit's limit of 0 (unset, or 0%) as its own default.
-    #[test]
-    fn an_unset_or_zero_pressure_limit_is_oomds_default() {
-        const RAM: u64 = 8 << 30;
-        let kill = |limit: &str| match limit {
-            "" => policy("ManagedOOMMemoryPressure=kill"),
-            l => policy(&format!(
-                "ManagedOOMMemoryPressure=kill\nManagedOOMMemoryPressureLimit={l}"
-            )),
-        };
-        let loosens =
-            |new: &str, origin: &str, oomd: u32| kill(new).loosens(&kill(origin), RAM, oomd);
-        // Unset and 0% are 60% with the built-in default: 70% is looser, 50% is not.
-        for unset in ["", "0%"] {
-            assert!(loosens("70%", unset, 6_000).is_some(), "{unset}");
-            assert_eq!(loosens("50%", unset, 6_000), None, "{unset}");
-            assert!(loosens(unset, "50%", 6_000).is_some(), "{unset}");
-            assert_eq!(loosens(unset, "70%", 6_000), None, "{unset}");
-            // With oomd.conf's DefaultMemoryPressureLimit=80%.
-            assert_eq!(loosens("70%", unset, 8_000), None, "{unset}");
-            assert!(loosens(unset, "70%", 8_000).is_some(), "{unset}");
-        }
-        assert_eq!(loosens("", "0%", 6_000), None);
-        assert_eq!(loosens("0%", "", 6_000), None);
-        assert!(loosens("60.01%", "0%", 6_000).is_some());
     }
 }
