@@ -206,7 +206,7 @@ fn launch(l: &Launch) -> Result<Infallible> {
         )));
     }
     // Enforced or refused: systemd applies BPF-based settings to a scope best-effort, so
-    // what the profile asks for is looked up on the scope's cgroup (enforcement.rs).
+    // what the profile asks for is looked up on the scope's cgroup (enforcement/).
     let expected = Expected::new(
         l.profile,
         Path::new("/sys/fs/cgroup").join(cgroup.trim_start_matches('/')),

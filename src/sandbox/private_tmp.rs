@@ -7,11 +7,11 @@ use std::path::{Component, Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
-use nix::sys::stat::{fstat, Mode};
+use nix::sys::stat::{fstat, Mode, SFlag};
 
 use super::build::Creation;
 use super::plan::{Mode as MountMode, Mount, Origin};
-use crate::error::{Context, Result};
+use crate::error::{Context, Error, Result};
 
 pub const PRIVATE_DIRS: [&str; 2] = ["/tmp", "/var/tmp"];
 pub const X11_DIR: &str = "/tmp/.X11-unix";
@@ -44,6 +44,9 @@ pub fn binds(xauthority: Option<&OsStr>) -> Result<Vec<(Mount, Creation)>> {
         ));
     }
     if let Some(path) = xauthority.and_then(under_private_dir) {
+        if !readable_file(&path)? {
+            return Ok(binds);
+        }
         binds.push((
             Mount {
                 path: path.clone(),
@@ -63,6 +66,25 @@ pub fn binds(xauthority: Option<&OsStr>) -> Result<Vec<(Mount, Creation)>> {
         ));
     }
     Ok(binds)
+}
+
+/// Whether the caller can read `path` as a regular file; false if it is missing: a stale
+/// XAUTHORITY must not stop a non-X11 command. Anything else is refused here, with the
+/// variable's name, rather than bound. The bind itself looks the path up again, as the
+/// caller and following no link (build.rs).
+fn readable_file(path: &Path) -> Result<bool> {
+    let what = || format!("XAUTHORITY {}", path.display());
+    let flags = OFlag::O_RDONLY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
+    let fd = match open(path, flags, Mode::empty()) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT) => return Ok(false),
+        Err(e) => return Err(e).context(what()),
+    };
+    let st = fstat(&fd).context(what())?;
+    if SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT != SFlag::S_IFREG {
+        return Err(Error::Refused(format!("{}: not a regular file", what())));
+    }
+    Ok(true)
 }
 
 /// Only the system's own: a directory another user made in the shared /tmp would hand

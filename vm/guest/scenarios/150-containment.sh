@@ -140,7 +140,7 @@ umount /tmp
 as_user 'mkdir -p /tmp/alice-work && touch /tmp/alice-host-file'
 out=$(as_user 'cd /tmp/alice-work && ssc -p strict -- ls -a 2>&1; echo "rc=$?"')
 check_contains "cwd under the host /tmp: refused with 125" "rc=125" "$out"
-check_contains "...saying why" "the working directory /tmp/alice-work is in the host's /tmp, not in the private one" "$out"
+check_contains "...saying why" "the working directory /tmp/alice-work is hidden in this profile's namespace" "$out"
 out=$(as_user 'cd /tmp && ssc -p strict -- ls -a .')
 if [[ $out != *alice-host-file* ]]; then pass "cwd /tmp: '.' is the private /tmp"
 else fail "cwd /tmp: '.' is the private /tmp" "$out"; fi
