@@ -113,7 +113,7 @@ pub fn dry_run(
         ));
     }
     // The launch adds PrivateTmp's bind of $XAUTHORITY when it names a file in /tmp.
-    match sandbox::mount_list(profile, None) {
+    match sandbox::mount_list(profile, caller, None) {
         Ok(list) => lines.extend(sandbox::describe(&list)),
         Err(e) => lines.push(format!("mount namespace: {}", e.one_line())),
     }

@@ -223,7 +223,7 @@ fn launch(l: &Launch) -> Result<Infallible> {
         journal::redirect_output(&exec::identifier(&l.command.program))?;
     }
 
-    let mounts = sandbox::mount_list(l.profile, l.env.get("XAUTHORITY"))?;
+    let mounts = sandbox::mount_list(l.profile, caller, l.env.get("XAUTHORITY"))?;
     if !mounts.is_empty() {
         // Privileged steps 4 to 10: the mount namespace (sandbox/build.rs). The paths are
         // opened as the caller; root only clones, mounts and attaches from those fds.

@@ -52,8 +52,8 @@ pub fn bus_properties(profile: &Profile) -> Vec<(&'static str, BusValue, String)
 
 /// The translation systemd-run makes (src/shared/bus-unit-util.c). A profile's
 /// Description is a note for the administrator, not sent: the unit's own is request.rs's,
-/// the profile and the program's name. PrivateTmp and NoNewPrivileges are not scope
-/// properties: ssc builds them itself.
+/// the profile and the program's name. PrivateTmp, NoNewPrivileges and the file-system
+/// keys are not scope properties: ssc builds them itself.
 pub fn bus_property(setting: &Setting) -> Option<(&'static str, BusValue)> {
     let limit = |name: &'static str, scale: &'static str, l: &Limit| match *l {
         Limit::Absolute(n) => (name, BusValue::U64(n)),
@@ -119,9 +119,10 @@ pub fn bus_property(setting: &Setting) -> Option<(&'static str, BusValue)> {
             ("ManagedOOMPreference", BusValue::Str(p.as_str().into()))
         }
         Setting::RuntimeMaxSec(usec, _) => ("RuntimeMaxUSec", BusValue::U64(*usec)),
-        Setting::Description(_) | Setting::PrivateTmp(_) | Setting::NoNewPrivileges(_) => {
-            return None
-        }
+        Setting::Description(_)
+        | Setting::PrivateTmp(_)
+        | Setting::NoNewPrivileges(_)
+        | Setting::FileSystem(..) => return None,
     })
 }
 

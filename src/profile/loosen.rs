@@ -6,10 +6,12 @@
 //! (RuntimeMaxSec's deadline, which counts from the outer scope's start, is origin.rs's.)
 
 use super::devices::DevicePolicy;
+use super::file_system::FileSystem;
 use super::io::IoLimitKind;
 use super::managed_oom::ManagedOOMMode;
 use super::network::{IpPrefix, AF_INET, AF_INET6};
 use super::{Limit, Policy, Profile, Setting};
+use crate::sandbox::paths::{ProtectHome, ProtectSystem};
 
 /// A yes/no key whose yes is the tighter: from a scope with yes, no launch with no.
 type Switch = (&'static str, fn(&Profile) -> bool);
@@ -97,7 +99,49 @@ impl Profile {
                 return Some(format!("{key}=no is looser than {key}=yes"));
             }
         }
+        if let Some(why) = self.file_system_loosens(origin) {
+            return Some(why);
+        }
         self.policy().loosens(&origin.policy(), ram, oomd_limit)
+    }
+
+    /// ProtectSystem and ProtectHome by how much they hide; the path lists must be the
+    /// same as the scope's. (A launch from a scope with any of them also meets its
+    /// NoNewPrivileges, under which ssc's set-user-ID bit does nothing.)
+    fn file_system_loosens(&self, origin: &Profile) -> Option<String> {
+        let rank = |p: &Profile, key: &str| {
+            p.settings.iter().rev().find_map(|s| match s {
+                Setting::FileSystem(FileSystem::ProtectSystem(v), _) if key == "ProtectSystem" => {
+                    Some((
+                        ProtectSystem::ALL.iter().position(|x| x == v)?,
+                        v.to_string(),
+                    ))
+                }
+                Setting::FileSystem(FileSystem::ProtectHome(v), _) if key == "ProtectHome" => {
+                    Some((ProtectHome::ALL.iter().position(|x| x == v)?, v.to_string()))
+                }
+                _ => None,
+            })
+        };
+        for key in ["ProtectSystem", "ProtectHome"] {
+            let new = rank(self, key).unwrap_or((0, "no".into()));
+            let old = rank(origin, key).unwrap_or((0, "no".into()));
+            if new.0 < old.0 {
+                return Some(format!("{key}={} is looser than {key}={}", new.1, old.1));
+            }
+        }
+        let lists = |p: &Profile| -> Vec<FileSystem> {
+            p.settings
+                .iter()
+                .filter_map(|s| match s {
+                    Setting::FileSystem(f, _) if f.is_list() => Some(f.clone()),
+                    _ => None,
+                })
+                .collect()
+        };
+        let old = lists(origin);
+        (!old.is_empty() && lists(self) != old)
+            .then(|| "its file-system paths differ from the scope's".to_string())
     }
 }
 

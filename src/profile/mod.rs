@@ -9,6 +9,7 @@ use std::path::PathBuf;
 
 pub mod cpu_set;
 pub mod devices;
+pub mod file_system;
 pub mod io;
 mod load;
 mod loosen;
@@ -18,8 +19,10 @@ mod parse;
 mod policy;
 mod trust;
 
+use crate::sandbox::paths::ProtectSystem;
 use cpu_set::CpuSet;
 use devices::{DevicePolicy, DeviceRule};
+use file_system::FileSystem;
 use io::{IoLimit, IoLimitKind};
 pub use load::{load, load_all};
 use managed_oom::{ManagedOOMMode, ManagedOOMPreference};
@@ -34,7 +37,7 @@ pub const DEFAULT_PROFILE: &str = "strict";
 const BUILT_IN: [&str; 3] = ["offline", "relaxed", "strict"];
 /// Every key a profile may set, in systemd's spelling: the allow-list. The parser, its
 /// error message, ssc.profile(5)'s test and ssc-gen all read it from here.
-pub const KEYS: [&str; 28] = [
+pub const KEYS: [&str; 36] = [
     "Description",
     "MemoryMax",
     "MemoryHigh",
@@ -63,6 +66,14 @@ pub const KEYS: [&str; 28] = [
     "RuntimeMaxSec",
     "PrivateTmp",
     "NoNewPrivileges",
+    "ProtectSystem",
+    "ProtectHome",
+    "ReadWritePaths",
+    "ReadOnlyPaths",
+    "InaccessiblePaths",
+    "TemporaryFileSystem",
+    "BindPaths",
+    "BindReadOnlyPaths",
 ];
 /// A memory or task limit as systemd writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,6 +117,8 @@ pub enum Setting {
     ManagedOOMPreference(ManagedOOMPreference),
     /// Microseconds (u64::MAX: infinity), and the value as written.
     RuntimeMaxSec(u64, String),
+    /// A file-system key, and the line it was written on (0 in a built-in profile).
+    FileSystem(FileSystem, usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -136,10 +149,20 @@ impl Profile {
         self.settings.contains(&Setting::PrivateTmp(true))
     }
 
-    /// PrivateTmp implies it: a set-user-ID program must not run in a /tmp that the
+    /// Whether the profile asks for a file-system setting (file_system.rs).
+    pub fn protects_file_system(&self) -> bool {
+        self.settings
+            .iter()
+            .any(|s| matches!(s, Setting::FileSystem(f, _) if f.protects()))
+    }
+
+    /// PrivateTmp and the file-system keys imply it: a set-user-ID program must not run
+    /// in a tree that the caller's own processes shaped.
     /// caller's own processes shaped.
     pub fn no_new_privileges(&self) -> bool {
-        self.settings.contains(&Setting::NoNewPrivileges(true)) || self.private_tmp()
+        self.settings.contains(&Setting::NoNewPrivileges(true))
+            || self.private_tmp()
+            || self.protects_file_system()
     }
 
     /// The settings systemd merges from this profile's lines.
@@ -176,6 +199,7 @@ impl Setting {
             Setting::ManagedOOMMemoryPressureLimit(_) => "ManagedOOMMemoryPressureLimit",
             Setting::ManagedOOMPreference(_) => "ManagedOOMPreference",
             Setting::RuntimeMaxSec(..) => "RuntimeMaxSec",
+            Setting::FileSystem(f, _) => f.key(),
         }
     }
 
@@ -190,7 +214,7 @@ impl Setting {
                 | Setting::SocketBindDeny(_)
                 | Setting::DeviceAllow(_)
                 | Setting::IOLimit(..)
-        )
+        ) || matches!(self, Setting::FileSystem(f, _) if f.is_list())
     }
 }
 
@@ -240,6 +264,7 @@ impl fmt::Display for Setting {
             Setting::ManagedOOMMemoryPressure(m) => f.write_str(m.as_str()),
             Setting::ManagedOOMPreference(p) => f.write_str(p.as_str()),
             Setting::RuntimeMaxSec(_, written) => f.write_str(written),
+            Setting::FileSystem(fs, _) => write!(f, "{fs}"),
         }
     }
 }
@@ -257,6 +282,8 @@ pub fn built_in(name: &str, online_cpus: u64) -> Option<Profile> {
             Setting::CPUQuota(strict_cpu_quota(online_cpus)),
             Setting::PrivateTmp(true),
             Setting::NoNewPrivileges(true),
+            // /usr, /boot, /efi and /etc read-only.
+            Setting::FileSystem(FileSystem::ProtectSystem(ProtectSystem::Full), 0),
         ],
         "relaxed" => vec![
             Setting::Description("Built-in relaxed isolation".into()),

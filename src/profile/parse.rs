@@ -43,7 +43,12 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Profile> {
             return Err(err(format!("expected Key=Value, got '{line}'")));
         };
         let (key, value) = (key.trim(), value.trim());
-        let setting = parse_setting(key, value).map_err(err)?;
+        let setting = match super::file_system::FileSystem::parse(key, value) {
+            Some(fs) => {
+                Setting::FileSystem(fs.map_err(|e| err(format!("{key}={value}: {e}")))?, lineno)
+            }
+            None => parse_setting(key, value).map_err(err)?,
+        };
         if let Some(first) = seen.insert(setting.key(), lineno) {
             if !setting.is_list() {
                 return Err(err(format!("{key} already set on line {first}")));
@@ -57,20 +62,28 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Profile> {
             path.display()
         )));
     }
-    if settings.contains(&Setting::PrivateTmp(true))
-        && settings.contains(&Setting::NoNewPrivileges(false))
-    {
-        let line = seen.get("NoNewPrivileges").copied().unwrap_or(0);
-        return Err(Error::Profile(format!(
-            "{}:{line}: NoNewPrivileges=no contradicts PrivateTmp=yes, which implies it",
-            path.display()
-        )));
-    }
-    Ok(Profile {
+    let profile = Profile {
         name: name.into(),
         source: Source::File(path.into()),
         settings,
-    })
+    };
+    if profile.settings.contains(&Setting::NoNewPrivileges(false)) {
+        let implied_by = if profile.private_tmp() {
+            Some("PrivateTmp=yes")
+        } else if profile.protects_file_system() {
+            Some("a file-system setting")
+        } else {
+            None
+        };
+        if let Some(by) = implied_by {
+            let line = seen.get("NoNewPrivileges").copied().unwrap_or(0);
+            return Err(Error::Profile(format!(
+                "{}:{line}: NoNewPrivileges=no contradicts {by}, which implies it",
+                path.display()
+            )));
+        }
+    }
+    Ok(profile)
 }
 
 fn parse_setting(key: &str, value: &str) -> std::result::Result<Setting, String> {

@@ -70,10 +70,8 @@ pub struct Prepared {
 }
 
 fn refused(m: &Mount, why: impl std::fmt::Display) -> Error {
-    Error::Refused(
-        format!("{}{} {}: {why}", m.origin.key, "=", m.path.display())
-            + &format!(" ({})", m.origin.at),
-    )
+    let (key, path, at) = (m.origin.key, &m.path, &m.origin.at);
+    Error::Refused(format!("{key}={path} ({at}): {why}"))
 }
 
 /// Where entry `i`'s path lies before anything is mounted: a host path, or a place in
@@ -83,16 +81,17 @@ fn host_place(
     list: &[(Mount, Creation)],
     i: usize,
 ) -> std::result::Result<PathBuf, (usize, PathBuf)> {
-    let path = &list[i].0.path;
-    let parent = (0..i)
-        .rev()
-        .find(|&j| list[j].0.path != *path && path.starts_with(&list[j].0.path));
+    let path = Path::new(&list[i].0.path);
+    let parent = (0..i).rev().find(|&j| {
+        let p = Path::new(&list[j].0.path);
+        p != path && path.starts_with(p)
+    });
     let Some(j) = parent else {
-        return Ok(path.clone());
+        return Ok(path.to_path_buf());
     };
     let rel = path.strip_prefix(&list[j].0.path).expect("a prefix");
     match &list[j].0.mode {
-        Mode::Bind { source, .. } => Ok(source.join(rel)),
+        Mode::Bind { source, .. } => Ok(Path::new(source).join(rel)),
         Mode::Tmpfs { .. } | Mode::PrivateTmp => Err((j, rel.to_path_buf())),
         _ => match host_place(list, j) {
             Ok(host) => Ok(host.join(rel)),
@@ -109,10 +108,10 @@ pub fn prepare(list: Vec<(Mount, Creation)>) -> Result<Prepared> {
     for i in 0..list.len() {
         let (m, creation) = &list[i];
         let source = match &m.mode {
-            Mode::Bind { source, .. } => match resolve::lookup(source, Links::Trusted) {
+            Mode::Bind { source, .. } => match resolve::lookup(Path::new(source), Links::Trusted) {
                 Ok(found) => Some(found),
                 Err(Refusal::Missing(..)) if m.ignore_missing => continue,
-                Err(e) => return Err(refused(m, format!("{}: {e}", source.display()))),
+                Err(e) => return Err(refused(m, format!("{source}: {e}"))),
             },
             _ => None,
         };
@@ -202,20 +201,12 @@ fn inaccessible_node(m: &Mount, kind: SFlag) -> Result<Found> {
 fn make_tree(caller: &Caller, step: &Step) -> std::result::Result<OwnedFd, Errno> {
     let m = &step.mount;
     match (&m.mode, &step.target, &step.source) {
-        (
-            Mode::Bind {
-                read_only,
-                recursive,
-                ..
-            },
-            _,
-            Some(src),
-        ) => privileged::clone_tree(
+        (Mode::Bind { recursive, .. }, _, Some(src)) => privileged::clone_tree(
             caller,
             &src.fd,
             *recursive,
             Restrict {
-                read_only: *read_only,
+                read_only: m.read_only,
                 ..Restrict::default()
             },
         ),
@@ -228,8 +219,19 @@ fn make_tree(caller: &Caller, step: &Step) -> std::result::Result<OwnedFd, Errno
         (Mode::ReadWrite | Mode::ReadWriteImplicit, Target::Host(t), _) => {
             privileged::clone_tree(caller, &t.fd, true, Restrict::default())
         }
-        (Mode::Tmpfs { options, .. }, _, _) => {
-            let (options, attrs) = tmpfs_options(options);
+        (Mode::Tmpfs(t), _, _) => {
+            let options = [
+                ("mode", format!("{:04o}", t.mode)),
+                ("size", t.size.clone()),
+                ("nr_inodes", t.nr_inodes.clone()),
+            ]
+            .map(|(k, v)| (k.to_string(), Some(v)));
+            let attrs = Restrict {
+                nosuid: true,
+                nodev: true,
+                noexec: t.noexec,
+                read_only: false,
+            };
             privileged::new_tmpfs(caller, &options, attrs)
         }
         (Mode::PrivateTmp, Target::Host(t), _) => {
@@ -247,36 +249,10 @@ fn make_tree(caller: &Caller, step: &Step) -> std::result::Result<OwnedFd, Errno
     }
 }
 
-/// TemporaryFileSystem='s options: the flags ssc passes as mount attributes (only ones
-/// that restrict: the value parser refuses the others), the rest to the filesystem.
-/// nosuid and nodev always, as every mount ssc makes.
-fn tmpfs_options(options: &str) -> (Vec<(String, Option<String>)>, Restrict) {
-    let mut attrs = Restrict {
-        nosuid: true,
-        nodev: true,
-        ..Restrict::default()
-    };
-    let mut rest = Vec::new();
-    for o in options.split(',').filter(|o| !o.is_empty()) {
-        match o {
-            "ro" => {} // made read-only last, after its mount points exist
-            "rw" | "nosuid" | "nodev" => {}
-            "noexec" => attrs.noexec = true,
-            _ => rest.push(match o.split_once('=') {
-                Some((k, v)) => (k.to_string(), Some(v.to_string())),
-                None => (o.to_string(), None),
-            }),
-        }
-    }
-    (rest, attrs)
-}
-
 impl Prepared {
     /// Whether the list mounts anything on "/" itself.
     fn root_step(&self) -> Option<usize> {
-        self.steps
-            .iter()
-            .position(|s| s.mount.path == Path::new("/"))
+        self.steps.iter().position(|s| s.mount.path == "/")
     }
 
     /// Runs as the caller; root's part goes through privileged.rs.
@@ -296,8 +272,8 @@ impl Prepared {
             };
             let target = match &step.target {
                 Target::Host(expected) => {
-                    let found =
-                        resolve::walk(start, &m.path, Links::None).map_err(|e| refused(m, e))?;
+                    let found = resolve::walk(start, Path::new(&m.path), Links::None)
+                        .map_err(|e| refused(m, e))?;
                     if !expected.is(&fstat(&found.fd).map_err(|e| refused(m, e.desc()))?) {
                         return Err(refused(m, "changed while ssc built the namespace"));
                     }
@@ -307,10 +283,11 @@ impl Prepared {
                     let dev = fstat(&trees[*tmpfs])
                         .map_err(|e| refused(m, e.desc()))?
                         .st_dev;
-                    match resolve::walk(start, &m.path, Links::None) {
+                    match resolve::walk(start, Path::new(&m.path), Links::None) {
                         Ok(found) => found,
                         Err(Refusal::Missing(n, dir)) => {
-                            let names: Vec<&OsStr> = m.path.iter().skip(1 + n).collect();
+                            let names: Vec<&OsStr> =
+                                Path::new(&m.path).iter().skip(1 + n).collect();
                             privileged::make_mount_point(
                                 caller,
                                 dir,
@@ -331,10 +308,7 @@ impl Prepared {
             privileged::attach(caller, &trees[i], &target.fd).map_err(|e| refused(m, e.desc()))?;
         }
         for (step, tree) in self.steps.iter().zip(&trees) {
-            if let Mode::Tmpfs {
-                read_only: true, ..
-            } = step.mount.mode
-            {
+            if matches!(step.mount.mode, Mode::Tmpfs(_)) && step.mount.read_only {
                 privileged::restrict(caller, tree, Restrict::READ_ONLY)
                     .map_err(|e| refused(&step.mount, e.desc()))?;
             }
@@ -350,16 +324,18 @@ impl Prepared {
 mod tests {
     use super::*;
     use crate::sandbox::plan::Origin;
+    use crate::sandbox::tmpfs::TmpfsOptions;
     use std::os::unix::fs::symlink;
 
-    fn mount(path: &Path, mode: Mode) -> (Mount, Creation) {
+    fn mount(path: &Path, mode: Mode, read_only: bool) -> (Mount, Creation) {
         let origin = Origin {
             key: "Test",
             at: "test:1".into(),
         };
         let m = Mount {
-            path: path.to_path_buf(),
+            path: path.to_str().unwrap().into(),
             mode,
+            read_only,
             ignore_missing: false,
             origin,
         };
@@ -407,23 +383,18 @@ mod tests {
         std::fs::write(d.join("src/f"), "bound").unwrap();
         std::fs::create_dir_all(d.join("tmp")).unwrap();
         symlink(d.join("src"), d.join("link")).unwrap();
+        let (tmpfs, _) = TmpfsOptions::parse("mode=0755").unwrap().resolve();
         let list = vec![
-            mount(&d.join("ro"), Mode::ReadOnly),
-            mount(&d.join("ro/rw"), Mode::ReadWrite),
-            mount(
-                &d.join("tmp"),
-                Mode::Tmpfs {
-                    options: "mode=0755".into(),
-                    read_only: true,
-                },
-            ),
+            mount(&d.join("ro"), Mode::ReadOnly, false),
+            mount(&d.join("ro/rw"), Mode::ReadWrite, false),
+            mount(&d.join("tmp"), Mode::Tmpfs(tmpfs), true),
             mount(
                 &d.join("tmp/in/bound"),
                 Mode::Bind {
-                    source: d.join("src"),
-                    read_only: true,
+                    source: d.join("src").to_str().unwrap().into(),
                     recursive: true,
                 },
+                true,
             ),
         ];
         let dir = d.clone();
@@ -459,7 +430,7 @@ mod tests {
             }
         });
         // A link in a target is refused, even a link root made.
-        let refused = prepare(vec![mount(&d.join("link"), Mode::ReadOnly)]).unwrap_err();
+        let refused = prepare(vec![mount(&d.join("link"), Mode::ReadOnly, false)]).unwrap_err();
         assert!(refused.to_string().contains("symbolic link"), "{refused}");
         assert!(refused.to_string().contains("test:1"), "{refused}");
         std::fs::remove_dir_all(&d).unwrap();

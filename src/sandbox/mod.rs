@@ -1,7 +1,9 @@
 //! The mount namespace ssc builds for a scope, because systemd refuses exec settings such
 //! as PrivateTmp and ProtectSystem on one: systemd's mount list, made by ssc from fds.
 //!
-//! - `plan`: the profile's settings to systemd's ordered, pruned mount list (pure);
+//! - `paths`, `tmpfs`: the keys' values, parsed as systemd parses them, and specifiers;
+//! - `settings`: a profile's keys for this caller, specifiers expanded;
+//! - `plan`: those settings to systemd's ordered, pruned mount list (pure);
 //! - `private_tmp`: PrivateTmp's binds of X11 and XAUTHORITY into the private /tmp;
 //! - `resolve`: paths to fds, as the caller, following no link the caller could plant;
 //! - `build`: the list made from those fds, root's part through privileged.rs;
@@ -9,39 +11,37 @@
 
 pub mod build;
 pub mod kernel;
+pub mod paths;
 pub mod plan;
 pub mod private_tmp;
 pub mod resolve;
+mod settings;
+pub mod tmpfs;
+mod words;
 
 use std::ffi::OsStr;
 
 use build::Creation;
-use plan::{Mode, Mount, Origin};
+use plan::Mount;
 
 use crate::credentials::Caller;
 use crate::error::{Error, Result};
 use crate::privileged;
 use crate::profile::Profile;
 
-/// The mount list for `profile`, with PrivateTmp's binds for this caller; empty if the
-/// profile asks for no namespace.
-pub fn mount_list(profile: &Profile, xauthority: Option<&OsStr>) -> Result<Vec<(Mount, Creation)>> {
-    let mut list = Vec::new();
-    if profile.private_tmp() {
-        for dir in private_tmp::PRIVATE_DIRS {
-            list.push((
-                Mount {
-                    path: dir.into(),
-                    mode: Mode::PrivateTmp,
-                    ignore_missing: false,
-                    origin: Origin {
-                        key: "PrivateTmp",
-                        at: profile.source.to_string(),
-                    },
-                },
-                build::AS_SYSTEMD,
-            ));
-        }
+/// The mount list for `profile`, for this caller: systemd's, from the file-system keys
+/// and PrivateTmp, then PrivateTmp's binds; empty if the profile asks for no namespace.
+pub fn mount_list(
+    profile: &Profile,
+    caller: &Caller,
+    xauthority: Option<&OsStr>,
+) -> Result<Vec<(Mount, Creation)>> {
+    let settings = settings::of(profile, caller)?;
+    let mut list: Vec<(Mount, Creation)> = plan::plan(&settings)
+        .into_iter()
+        .map(|m| (m, build::AS_SYSTEMD))
+        .collect();
+    if settings.private_tmp.is_some() {
         list.extend(private_tmp::binds(xauthority)?);
     }
     Ok(list)
@@ -52,47 +52,14 @@ pub fn describe(list: &[(Mount, Creation)]) -> Vec<String> {
     if list.is_empty() {
         return Vec::new();
     }
-    let mut lines =
-        vec!["mount namespace: unshare(CLONE_NEWNS); mount --make-rslave /".to_string()];
+    let mut lines = vec![
+        "mount namespace: unshare(CLONE_NEWNS); mount --make-rslave /; in this order:".to_string(),
+    ];
     for (m, _) in list {
-        lines.push(format!("    {}", describe_one(m)));
+        lines.push(format!("    {m}"));
     }
     lines.push("    enter the working directory again by its path".into());
     lines
-}
-
-fn describe_one(m: &Mount) -> String {
-    let what = match &m.mode {
-        Mode::Inaccessible => "inaccessible".to_string(),
-        Mode::ReadOnly => "read-only".into(),
-        Mode::ReadWrite => "read-write".into(),
-        Mode::ReadWriteImplicit => "read-write (implicit)".into(),
-        Mode::Bind {
-            source,
-            read_only,
-            recursive,
-        } => format!(
-            "bind {}{}{}",
-            source.display(),
-            if *read_only { ", read-only" } else { "" },
-            if *recursive { "" } else { ", not recursive" }
-        ),
-        Mode::Tmpfs { options, read_only } => format!(
-            "tmpfs {options}{}",
-            if *read_only { ", read-only" } else { "" }
-        ),
-        Mode::PrivateTmp => "tmpfs mode=1777, nosuid, nodev (noexec if the host's has it)".into(),
-    };
-    format!(
-        "{} {what}{}  # {}",
-        m.path.display(),
-        if m.ignore_missing {
-            ", if it exists"
-        } else {
-            ""
-        },
-        m.origin
-    )
 }
 
 /// Builds the namespace for `list` on this thread, which must be ssc's only one. Runs as

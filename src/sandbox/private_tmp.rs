@@ -3,7 +3,7 @@
 //! tmpfs rather than systemd's directory under /tmp/systemd-private-*.
 
 use std::ffi::OsStr;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 use nix::errno::Errno;
 use nix::fcntl::{open, OFlag};
@@ -31,9 +31,9 @@ pub fn binds(xauthority: Option<&OsStr>) -> Result<Vec<(Mount, Creation)>> {
                 path: X11_DIR.into(),
                 mode: MountMode::Bind {
                     source: X11_DIR.into(),
-                    read_only: true,
                     recursive: true,
                 },
+                read_only: true,
                 ignore_missing: true,
                 origin: origin("the X11 socket directory"),
             },
@@ -44,7 +44,7 @@ pub fn binds(xauthority: Option<&OsStr>) -> Result<Vec<(Mount, Creation)>> {
         ));
     }
     if let Some(path) = xauthority.and_then(under_private_dir) {
-        if !readable_file(&path)? {
+        if !readable_file(Path::new(&path))? {
             return Ok(binds);
         }
         binds.push((
@@ -52,9 +52,9 @@ pub fn binds(xauthority: Option<&OsStr>) -> Result<Vec<(Mount, Creation)>> {
                 path: path.clone(),
                 mode: MountMode::Bind {
                     source: path,
-                    read_only: true,
                     recursive: false,
                 },
+                read_only: true,
                 // A stale XAUTHORITY must not stop a non-X11 command.
                 ignore_missing: true,
                 origin: origin("$XAUTHORITY"),
@@ -100,7 +100,7 @@ fn x11_is_the_systems() -> Result<bool> {
 
 /// `path` if it names a file under /tmp or /var/tmp: absolute, with no `.` or `..`, so
 /// that the same path can be recreated inside the private dir.
-pub fn under_private_dir(path: &OsStr) -> Option<PathBuf> {
+pub fn under_private_dir(path: &OsStr) -> Option<String> {
     let path = Path::new(path);
     if !path.is_absolute() || path.as_os_str().to_string_lossy().ends_with('/') {
         return None;
@@ -113,7 +113,9 @@ pub fn under_private_dir(path: &OsStr) -> Option<PathBuf> {
     }
     PRIVATE_DIRS.into_iter().find_map(|dir| {
         let rest = path.strip_prefix(dir).ok()?;
-        (rest.components().count() > 0).then(|| Path::new(dir).join(rest))
+        (rest.components().count() > 0)
+            .then(|| Path::new(dir).join(rest).to_str().map(String::from))
+            .flatten()
     })
 }
 
@@ -124,9 +126,9 @@ mod tests {
     #[test]
     fn only_plain_paths_under_tmp_are_bound() {
         let ok = |p: &str| under_private_dir(OsStr::new(p));
-        assert_eq!(ok("/tmp/xauth_AbC"), Some(PathBuf::from("/tmp/xauth_AbC")));
-        assert_eq!(ok("/var/tmp/a/b"), Some(PathBuf::from("/var/tmp/a/b")));
-        assert_eq!(ok("//tmp//x"), Some(PathBuf::from("/tmp/x")));
+        assert_eq!(ok("/tmp/xauth_AbC"), Some("/tmp/xauth_AbC".into()));
+        assert_eq!(ok("/var/tmp/a/b"), Some("/var/tmp/a/b".into()));
+        assert_eq!(ok("//tmp//x"), Some("/tmp/x".into()));
         for no in [
             "/tmp",
             "/tmp/",
