@@ -112,3 +112,105 @@ impl fmt::Display for FileSystem {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::{built_in, parse, Setting};
+    use std::path::Path;
+
+    fn p(text: &str) -> crate::error::Result<crate::profile::Profile> {
+        parse("fs", Path::new("/etc/ssc/profiles.d/fs.conf"), text)
+    }
+
+    #[test]
+    fn bad_values_name_file_line_and_key() {
+        for (text, want) in [
+            (
+                "[Profile]\nProtectSystem=sometimes\n",
+                "fs.conf:2: ProtectSystem=sometimes",
+            ),
+            (
+                "[Profile]\n\nProtectHome=private\n",
+                "fs.conf:3: ProtectHome=private",
+            ),
+            (
+                "[Profile]\nReadWritePaths=relative/x\n",
+                "fs.conf:2: ReadWritePaths=",
+            ),
+            ("[Profile]\nReadOnlyPaths=+/usr\n", "RootDirectory"),
+            (
+                "[Profile]\nInaccessiblePaths=%x/y\n",
+                "fs.conf:2: InaccessiblePaths=",
+            ),
+            (
+                "[Profile]\nBindPaths=/a:/b:sideways\n",
+                "fs.conf:2: BindPaths=",
+            ),
+            (
+                "[Profile]\nTemporaryFileSystem=/srv:suid\n",
+                "fs.conf:2: TemporaryFileSystem=",
+            ),
+        ] {
+            let e = p(text).expect_err(text).to_string();
+            assert!(e.contains(want), "{text:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn every_key_implies_no_new_privileges() {
+        for text in [
+            "ProtectSystem=yes",
+            "ProtectHome=read-only",
+            "ReadWritePaths=/srv",
+            "InaccessiblePaths=-%h/.ssh",
+            "TemporaryFileSystem=/srv",
+            "BindReadOnlyPaths=/srv",
+        ] {
+            let profile = p(&format!("[Profile]\n{text}\n")).unwrap();
+            assert!(profile.no_new_privileges(), "{text}");
+            let e = p(&format!("[Profile]\n{text}\nNoNewPrivileges=no\n")).unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains(":3: NoNewPrivileges=no contradicts a file-system setting"),
+                "{e}"
+            );
+        }
+        // Set to nothing, they ask for nothing.
+        for text in ["ProtectSystem=no", "ProtectHome=false", "ReadWritePaths="] {
+            assert!(!p(&format!("[Profile]\n{text}\n"))
+                .unwrap()
+                .no_new_privileges());
+        }
+    }
+
+    #[test]
+    fn values_show_in_systemd_syntax_and_lists_repeat() {
+        let profile = p("[Profile]\nProtectSystem=true\nProtectHome=read-only\n\
+             BindPaths=-%h/a:/b:norbind /c\nBindPaths=\nInaccessiblePaths=-%h/.ssh /opt\n")
+        .unwrap();
+        let shown: Vec<String> = profile.settings.iter().map(|s| s.to_string()).collect();
+        assert_eq!(
+            shown,
+            [
+                "ProtectSystem=yes",
+                "ProtectHome=read-only",
+                "BindPaths=-%h/a:/b:norbind /c",
+                "BindPaths=",
+                "InaccessiblePaths=-%h/.ssh /opt",
+            ]
+        );
+        assert!(matches!(profile.settings[4], Setting::FileSystem(_, 6)));
+        assert!(p("[Profile]\nProtectSystem=yes\nProtectSystem=full\n").is_err());
+    }
+
+    #[test]
+    fn strict_makes_the_system_read_only() {
+        let strict = built_in("strict", 2).unwrap();
+        assert!(strict.settings.contains(&Setting::FileSystem(
+            FileSystem::ProtectSystem(ProtectSystem::Full),
+            0
+        )));
+        assert!(!built_in("relaxed", 2).unwrap().protects_file_system());
+    }
+}

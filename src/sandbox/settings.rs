@@ -108,3 +108,65 @@ fn specifiers_of(caller: &Caller) -> std::result::Result<Specifiers, String> {
         .to_string();
     Specifiers::new(&home, &user.name, caller.uid.as_raw())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::profile::parse;
+    use std::path::Path;
+
+    #[test]
+    fn lists_reset_and_specifiers_are_the_callers() {
+        let caller = Caller::from_process().unwrap();
+        let user = User::from_uid(caller.uid).unwrap().unwrap();
+        let home = user.dir.to_str().unwrap().to_string();
+        let profile = parse(
+            "fs",
+            Path::new("/etc/ssc/profiles.d/fs.conf"),
+            "[Profile]\nReadOnlyPaths=/usr\nReadOnlyPaths=\nReadOnlyPaths=-%h/x /run/u%U\n\
+             BindPaths=/a\nBindReadOnlyPaths=%t/b:/c\nProtectHome=tmpfs\n",
+        )
+        .unwrap();
+        if home == "/" {
+            // Such a home cannot stand for %h: the launch is refused, naming the line.
+            let e = of(&profile, &caller).unwrap_err().to_string();
+            assert!(e.contains("fs.conf:4"), "{e}");
+            return;
+        }
+        let s = of(&profile, &caller).unwrap();
+        let paths: Vec<(&str, bool, &str)> = s
+            .read_only_paths
+            .iter()
+            .map(|a| (a.path.as_str(), a.ignore_missing, a.origin.at.as_str()))
+            .collect();
+        let uid = caller.uid.as_raw();
+        assert_eq!(
+            paths,
+            [
+                (
+                    format!("{home}/x").as_str(),
+                    true,
+                    "/etc/ssc/profiles.d/fs.conf:4"
+                ),
+                (
+                    format!("/run/u{uid}").as_str(),
+                    false,
+                    "/etc/ssc/profiles.d/fs.conf:4"
+                ),
+            ]
+        );
+        let binds: Vec<(&str, &str, bool)> = s
+            .bind_paths
+            .iter()
+            .map(|b| (b.source.as_str(), b.destination.as_str(), b.read_only))
+            .collect();
+        assert_eq!(
+            binds,
+            [
+                ("/a", "/a", false),
+                (format!("/run/user/{uid}/b").as_str(), "/c", true)
+            ]
+        );
+        assert!(s.protect_home.is_some() && s.private_tmp.is_none());
+    }
+}
