@@ -2,7 +2,7 @@
 # Benchmark, not a test (make bench): what the file-system keys cost a launch. Side by
 # side in one boot: strict as it was before ProtectSystem=full (PrivateTmp and
 # NoNewPrivileges only), today's strict, and the firefox example (ProtectSystem=strict,
-# ProtectHome=tmpfs and eleven binds). alice is logged in (linger), as on a desktop.
+# ProtectHome=tmpfs and nine binds). alice is logged in (linger), as on a desktop.
 
 [[ -e $SSC_SHARE/bench-requested ]] || return 0
 out=$SSC_RESULTS/bench-fs-$SSC_SUITE
