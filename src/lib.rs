@@ -24,6 +24,7 @@ pub(crate) mod origin;
 pub mod profile;
 pub(crate) mod properties;
 pub(crate) mod request;
+pub mod sandbox;
 pub mod scope;
 pub(crate) mod signals;
 pub(crate) mod slots;
