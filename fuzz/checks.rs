@@ -203,3 +203,158 @@ pub fn dbus_message(data: &[u8]) {
     let _ = msg.body::<(String,)>();
     let _ = msg.error_text();
 }
+
+/// The file-system values, one value after a selector byte: parsed or refused, never a
+/// panic; what parses is shown in systemd's syntax that reads back the same, and expands
+/// to normalized absolute paths. The selector picks ProtectSystem=, ProtectHome=,
+/// PrivateTmp= and which access list the paths join; the plan from them is sorted parents
+/// first, holds each path once, nothing beneath an inaccessible path, and no read-only,
+/// read-write or implicit entry under a nearest parent of the same kind.
+pub fn fs_paths(data: &[u8]) {
+    use ssc::sandbox::paths::{self, ProtectHome, ProtectSystem, Specifiers};
+    use ssc::sandbox::plan::{self, Access, Bind, Mode, Origin, Settings, Temporary};
+    use ssc::sandbox::tmpfs;
+
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(value) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let origin = |key| Origin {
+        key,
+        at: "fuzz.conf:1".into(),
+    };
+    let sp = Specifiers::new("/home/fuzz", "fuzz", 1000).unwrap();
+    let normalized = |p: &str| {
+        p.starts_with('/') && (p == "/" || p[1..].split('/').all(|c| !matches!(c, "" | "." | "..")))
+    };
+    let expand = |t: &paths::PathTemplate| {
+        let p = t.expand(&sp).ok()?;
+        assert!(normalized(&p), "{t} -> {p}");
+        Some(p)
+    };
+    let shown = |items: Vec<String>| items.join(" ");
+    if let Ok(v) = ProtectSystem::parse(value) {
+        assert_eq!(ProtectSystem::parse(&v.to_string()), Ok(v));
+    }
+    if let Ok(v) = ProtectHome::parse(value) {
+        assert_eq!(ProtectHome::parse(&v.to_string()), Ok(v));
+    }
+    let mut s = Settings {
+        protect_system: Some((
+            [
+                ProtectSystem::No,
+                ProtectSystem::Yes,
+                ProtectSystem::Full,
+                ProtectSystem::Strict,
+            ][usize::from(sel & 3)],
+            origin("ProtectSystem"),
+        )),
+        protect_home: Some((
+            [
+                ProtectHome::No,
+                ProtectHome::Yes,
+                ProtectHome::ReadOnly,
+                ProtectHome::Tmpfs,
+            ][usize::from(sel >> 2 & 3)],
+            origin("ProtectHome"),
+        )),
+        private_tmp: (sel & 16 != 0).then(|| origin("PrivateTmp")),
+        ..Settings::default()
+    };
+    if let Ok(list) = paths::parse_access_paths(value) {
+        let again = paths::parse_access_paths(&shown(list.iter().map(|a| a.to_string()).collect()));
+        assert_eq!(again.as_ref(), Ok(&list), "{value:?}");
+        let access: Vec<Access> = list
+            .iter()
+            .filter_map(|a| {
+                Some(Access {
+                    path: expand(&a.path)?,
+                    ignore_missing: a.ignore_missing,
+                    origin: origin("ReadWritePaths"),
+                })
+            })
+            .collect();
+        match sel >> 5 & 3 {
+            0 => s.read_write_paths = access,
+            1 => s.read_only_paths = access,
+            _ => s.inaccessible_paths = access,
+        }
+    }
+    if let Ok(list) = paths::parse_bind_paths(value) {
+        let again = paths::parse_bind_paths(&shown(list.iter().map(|b| b.to_string()).collect()));
+        assert_eq!(again.as_ref(), Ok(&list), "{value:?}");
+        s.bind_paths = list
+            .iter()
+            .filter_map(|b| {
+                Some(Bind {
+                    source: expand(&b.source)?,
+                    destination: expand(&b.destination)?,
+                    read_only: sel & 128 != 0,
+                    recursive: b.recursive,
+                    ignore_missing: b.ignore_missing,
+                    origin: origin("BindPaths"),
+                })
+            })
+            .collect();
+    }
+    if let Ok(list) = tmpfs::parse_temporary_filesystems(value) {
+        let again = tmpfs::parse_temporary_filesystems(&shown(
+            list.iter().map(|t| t.to_string()).collect(),
+        ));
+        assert_eq!(again.as_ref(), Ok(&list), "{value:?}");
+        s.temporary_file_systems = list
+            .iter()
+            .filter_map(|t| {
+                let (tmpfs, read_only) = t.options.resolve();
+                assert!(tmpfs.data().starts_with("mode="));
+                Some(Temporary {
+                    path: expand(&t.path)?,
+                    tmpfs,
+                    read_only,
+                    origin: origin("TemporaryFileSystem"),
+                })
+            })
+            .collect();
+    }
+    let mounts = plan::plan(&s);
+    let parts = |p: &str| {
+        p.split('/')
+            .filter(|c| !c.is_empty())
+            .map(String::from)
+            .collect::<Vec<_>>()
+    };
+    let under = |p: &str, parent: &str| parts(p).starts_with(&parts(parent));
+    for (i, m) in mounts.iter().enumerate() {
+        let line = m.to_string();
+        assert!(line.starts_with(&m.path) && !line.contains('\n'), "{line}");
+        let before = &mounts[..i];
+        if let Some(prev) = before.last() {
+            assert!(
+                parts(&prev.path) < parts(&m.path),
+                "{} then {}",
+                prev.path,
+                m.path
+            );
+        }
+        assert!(
+            !before
+                .iter()
+                .any(|p| p.mode == Mode::Inaccessible && under(&m.path, &p.path)),
+            "{} beneath an inaccessible path",
+            m.path
+        );
+        if matches!(
+            m.mode,
+            Mode::ReadOnly | Mode::ReadWrite | Mode::ReadWriteImplicit
+        ) {
+            let parent = before.iter().rev().find(|p| under(&m.path, &p.path));
+            assert!(
+                parent.is_none_or(|p| p.mode != m.mode),
+                "{} is a nop",
+                m.path
+            );
+        }
+    }
+}

@@ -45,3 +45,8 @@ fn desktop_entry_corpus() {
 fn dbus_message_corpus() {
     replay("dbus_message", checks::dbus_message);
 }
+
+#[test]
+fn fs_paths_corpus() {
+    replay("fs_paths", checks::fs_paths);
+}

@@ -80,7 +80,7 @@ pub enum Mode {
     /// The source bound here; with its submounts (rbind) if `recursive`, which ranks
     /// after a bind without.
     Bind { source: String, recursive: bool },
-    /// ssc's private /tmp or /var/tmp (namespace.rs).
+    /// ssc's private /tmp or /var/tmp: a tmpfs (build.rs).
     PrivateTmp,
     /// Made a mount point if it is none, and read-only with everything beneath.
     ReadOnly,

@@ -53,6 +53,7 @@ pub struct Tmpfs {
 }
 
 impl Tmpfs {
+    /// The data of mount(2), or fsconfig()'s keys: mode=, size= and nr_inodes=.
     pub fn data(&self) -> String {
         format!(
             "mode={:04o},size={},nr_inodes={}",
