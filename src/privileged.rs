@@ -30,12 +30,13 @@ fn as_root<T>(caller: &Caller, step: impl FnOnce() -> Result<T>) -> Result<T> {
     result
 }
 
-/// Operation 1: Opens the caller's launch-slot files and count lock in root's /run/ssc.
+/// Operation 1: opens the caller's launch-slot files and count lock in root's /run/ssc.
 pub fn open_slot_files(caller: &Caller) -> Result<slots::Files> {
     as_root(caller, || slots::open_files(caller.uid))
 }
 
-/// Operation 2: connect() to one of systemd's fixed sockets, so that it knows ssc as uid 0.
+/// Operation 2: connect() to one of systemd's fixed sockets, so that it knows ssc as
+/// uid 0.
 pub fn connect(
     caller: &Caller,
     path: &str,
@@ -44,13 +45,13 @@ pub fn connect(
     as_root(caller, || Ok(bus::connect(path, deadline)))
 }
 
-/// Operation 3: Asks the kernel which BPF programs are attached to the scope's cgroup.
+/// Operation 3: asks the kernel which BPF programs are attached to the scope's cgroup.
 pub fn query_bpf(caller: &Caller, expected: &Expected) -> Result<Attached> {
     as_root(caller, || expected.query())
 }
 
-/// Operation 4: A new mount namespace for this thread, in which no mount propagates back to the
-/// host. The mounts below act only in it.
+/// Operation 4: a new mount namespace for this thread, in which no mount propagates back
+/// to the host. The mounts below act only in it.
 pub fn unshare_mount_namespace(caller: &Caller) -> Result<()> {
     as_root(caller, || {
         unshare(CloneFlags::CLONE_NEWNS).context("unshare(CLONE_NEWNS)")?;
@@ -65,7 +66,8 @@ pub fn unshare_mount_namespace(caller: &Caller) -> Result<()> {
     })
 }
 
-/// Operation 5: A detached copy of the mount tree the caller opened, with `attrs` added.
+/// Operation 5: a detached copy of the mount tree at an fd the caller opened, with
+/// `attrs` added.
 pub fn clone_tree(
     caller: &Caller,
     from: &OwnedFd,
@@ -81,7 +83,7 @@ pub fn clone_tree(
     })
 }
 
-/// Operation 6: A new detached tmpfs.
+/// Operation 6: a new detached tmpfs.
 pub fn new_tmpfs(
     caller: &Caller,
     options: &[(String, Option<String>)],
@@ -90,7 +92,7 @@ pub fn new_tmpfs(
     with_root(caller, || kernel::new_tmpfs(options, attrs))
 }
 
-/// Operation 7: Adds restricting attributes to one mount ssc made.
+/// Operation 7: adds restricting attributes to one mount ssc made.
 pub fn restrict(
     caller: &Caller,
     tree: &OwnedFd,
@@ -99,13 +101,14 @@ pub fn restrict(
     with_root(caller, || kernel::restrict(tree, attrs, false))
 }
 
-/// Operation 8: Mounts a tree ssc made on top of an object the caller opened: it covers it.
+/// Operation 8: mounts a tree ssc made on top of an object the caller opened: it covers
+/// it.
 pub fn attach(caller: &Caller, tree: &OwnedFd, target: &OwnedFd) -> std::result::Result<(), Errno> {
     with_root(caller, || kernel::attach(tree, target))
 }
 
-/// Operation 9: Creates a mount point inside a tmpfs ssc made (and only there: `dir` must lie on
-/// the device `tmpfs_dev`), owned by root, or by the caller with `for_caller`.
+/// Operation 9: creates a mount point inside a tmpfs ssc made (and only there: `dir` must
+/// lie on the device `tmpfs_dev`), owned by root, or by the caller with `for_caller`.
 pub fn make_mount_point(
     caller: &Caller,
     dir: OwnedFd,
@@ -158,8 +161,8 @@ pub fn make_mount_point(
     })
 }
 
-/// Operation 10: Makes the tree mounted at "/" this process's root, for ProtectSystem=strict: a
-/// mount on top of "/" is not seen by lookups that start at the old root.
+/// Operation 10: makes the tree mounted at "/" this process's root (ProtectSystem=strict):
+/// a mount on top of "/" is not seen by lookups that start at the old root.
 pub fn enter_root(caller: &Caller, tree: &OwnedFd) -> Result<()> {
     as_root(caller, || {
         nix::unistd::fchdir(tree).context("fchdir to the new root")?;
@@ -167,7 +170,8 @@ pub fn enter_root(caller: &Caller, tree: &OwnedFd) -> Result<()> {
     })
 }
 
-/// Operation 11: The final drop (credentials.rs says how), after which root cannot come back.
+/// Operation 11: the final drop (credentials.rs says how), after which root cannot come
+/// back.
 pub fn drop_for_good(caller: &Caller) -> Result<()> {
     seteuid(Uid::from_raw(0)).context("seteuid(0)")?;
     credentials::drop_all(caller)
