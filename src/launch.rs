@@ -260,6 +260,15 @@ fn online_cpus() -> u64 {
 }
 
 fn not_installed() -> Error {
+    // Under no_new_privs (a scope with NoNewPrivileges, or a file-system key) the kernel
+    // ignores the set-user-ID bit: a launch from there cannot work, however installed.
+    if nix::sys::prctl::get_no_new_privs().unwrap_or(false) {
+        return Error::Privilege(
+            "ssc runs with no_new_privs (NoNewPrivileges of the scope it was started from), \
+             under which its set-user-ID bit does nothing: launch from outside that scope"
+                .into(),
+        );
+    }
     let exe = std::fs::read_link("/proc/self/exe")
         .map(|p| p.display().to_string())
         .unwrap_or_else(|_| "ssc".into());

@@ -94,20 +94,23 @@ impl Profile {
                 ));
             }
         }
+        // Before the switches: a file-system key implies NoNewPrivileges, and is the
+        // better reason to give.
+        if let Some(why) = self.file_system_loosens(origin) {
+            return Some(why);
+        }
         for (key, tight) in SWITCHES {
             if tight(origin) && !tight(self) {
                 return Some(format!("{key}=no is looser than {key}=yes"));
             }
         }
-        if let Some(why) = self.file_system_loosens(origin) {
-            return Some(why);
-        }
         self.policy().loosens(&origin.policy(), ram, oomd_limit)
     }
 
-    /// ProtectSystem and ProtectHome by how much they hide; the path lists must be the
-    /// same as the scope's. (A launch from a scope with any of them also meets its
-    /// NoNewPrivileges, under which ssc's set-user-ID bit does nothing.)
+    /// ProtectSystem and ProtectHome by how much they hide; and from a scope with any
+    /// file-system key, the path lists must be the scope's, as a network policy must: one
+    /// ReadWritePaths= more is looser. (Such a scope also has NoNewPrivileges, under which
+    /// ssc's set-user-ID bit does nothing: the launch fails anyway, this says why.)
     fn file_system_loosens(&self, origin: &Profile) -> Option<String> {
         let rank = |p: &Profile, key: &str| {
             p.settings.iter().rev().find_map(|s| match s {
@@ -139,8 +142,7 @@ impl Profile {
                 })
                 .collect()
         };
-        let old = lists(origin);
-        (!old.is_empty() && lists(self) != old)
+        (origin.protects_file_system() && lists(self) != lists(origin))
             .then(|| "its file-system paths differ from the scope's".to_string())
     }
 }

@@ -197,6 +197,19 @@ fn inaccessible_node(m: &Mount, kind: SFlag) -> Result<Found> {
     Ok(found)
 }
 
+/// Every mount ssc makes is nosuid, with its submounts: systemd's make_nosuid() under
+/// NoNewPrivileges, which every namespace of ssc's implies.
+const NOSUID: Restrict = Restrict {
+    read_only: false,
+    nosuid: true,
+    nodev: false,
+    noexec: false,
+};
+const READ_ONLY: Restrict = Restrict {
+    read_only: true,
+    ..NOSUID
+};
+
 /// The tree an entry mounts, made detached.
 fn make_tree(caller: &Caller, step: &Step) -> std::result::Result<OwnedFd, Errno> {
     let m = &step.mount;
@@ -205,19 +218,16 @@ fn make_tree(caller: &Caller, step: &Step) -> std::result::Result<OwnedFd, Errno
             caller,
             &src.fd,
             *recursive,
-            Restrict {
-                read_only: m.read_only,
-                ..Restrict::default()
-            },
+            if m.read_only { READ_ONLY } else { NOSUID },
         ),
         (Mode::Inaccessible, _, Some(node)) => {
-            privileged::clone_tree(caller, &node.fd, false, Restrict::READ_ONLY)
+            privileged::clone_tree(caller, &node.fd, false, READ_ONLY)
         }
         (Mode::ReadOnly, Target::Host(t), _) => {
-            privileged::clone_tree(caller, &t.fd, true, Restrict::READ_ONLY)
+            privileged::clone_tree(caller, &t.fd, true, READ_ONLY)
         }
         (Mode::ReadWrite | Mode::ReadWriteImplicit, Target::Host(t), _) => {
-            privileged::clone_tree(caller, &t.fd, true, Restrict::default())
+            privileged::clone_tree(caller, &t.fd, true, NOSUID)
         }
         (Mode::Tmpfs(t), _, _) => {
             let options = [
