@@ -142,8 +142,22 @@ impl Profile {
                 })
                 .collect()
         };
-        (origin.protects_file_system() && lists(self) != lists(origin))
-            .then(|| "its file-system paths differ from the scope's".to_string())
+        let shown = |l: Vec<FileSystem>| match l.is_empty() {
+            true => "none".to_string(),
+            false => l
+                .iter()
+                .map(|f| format!("{}={f}", f.key()))
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        let (new, old) = (lists(self), lists(origin));
+        (origin.protects_file_system() && new != old).then(|| {
+            format!(
+                "its file-system paths ({}) differ from the scope's ({})",
+                shown(new),
+                shown(old)
+            )
+        })
     }
 }
 
@@ -397,5 +411,45 @@ mod tests {
         assert_eq!(loosens("", "0%", 6_000), None);
         assert_eq!(loosens("0%", "", 6_000), None);
         assert!(loosens("60.01%", "0%", 6_000).is_some());
+    }
+
+    #[test]
+    fn file_system_keys_may_only_tighten() {
+        let loosens = |origin: &str, new: &str| {
+            let (origin, new) = (
+                p(&format!("[Profile]\n{origin}\n")),
+                p(&format!("[Profile]\n{new}\n")),
+            );
+            new.unwrap().loosens(&origin.unwrap(), 1 << 30, 1000, 6000)
+        };
+        let why = loosens("ProtectSystem=strict", "ProtectSystem=full").unwrap();
+        assert_eq!(
+            why,
+            "ProtectSystem=full is looser than ProtectSystem=strict"
+        );
+        let why = loosens("ProtectHome=yes", "ProtectHome=tmpfs").unwrap();
+        assert_eq!(why, "ProtectHome=tmpfs is looser than ProtectHome=yes");
+        assert!(loosens("ProtectHome=read-only", "ProtectHome=tmpfs").is_none());
+        assert!(loosens("ProtectSystem=yes", "ProtectSystem=strict").is_none());
+        // One path more is looser, even under the same ProtectSystem.
+        let why = loosens(
+            "ProtectSystem=strict",
+            "ProtectSystem=strict\nReadWritePaths=/srv",
+        )
+        .unwrap();
+        assert!(
+            why.contains("(ReadWritePaths=/srv) differ from the scope's (none)"),
+            "{why}"
+        );
+        assert!(loosens(
+            "ProtectSystem=strict\nInaccessiblePaths=%h/.ssh",
+            "ProtectSystem=strict\nInaccessiblePaths=%h/.ssh"
+        )
+        .is_none());
+        // From a scope without file-system keys, anything goes, as far as they are concerned.
+        assert!(loosens("MemoryMax=1G", "MemoryMax=1G\nBindPaths=/srv").is_none());
+        // The reason given is the file system's, not the NoNewPrivileges it implies.
+        let why = loosens("ProtectHome=read-only", "").unwrap();
+        assert_eq!(why, "ProtectHome=no is looser than ProtectHome=read-only");
     }
 }
