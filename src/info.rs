@@ -74,12 +74,16 @@ pub fn list_profiles(cpus: u64) -> Result<u8> {
                         }
                     }
                 }
-                if p.private_tmp()
-                    && !p
-                        .settings
-                        .contains(&profile::Setting::NoNewPrivileges(true))
-                {
-                    let _ = writeln!(text, "    NoNewPrivileges=yes (implied by PrivateTmp=yes)");
+                let by = match (p.private_tmp(), p.protects_file_system()) {
+                    (true, _) => "PrivateTmp=yes",
+                    (false, true) => "the file-system keys",
+                    (false, false) => "",
+                };
+                let explicit = p
+                    .settings
+                    .contains(&profile::Setting::NoNewPrivileges(true));
+                if !by.is_empty() && !explicit {
+                    let _ = writeln!(text, "    NoNewPrivileges=yes (implied by {by})");
                 }
             }
             Err(e) => {
