@@ -76,15 +76,17 @@ fn refused(m: &Mount, why: impl std::fmt::Display) -> Error {
 
 /// Where entry `i`'s path lies before anything is mounted: a host path, or a place in
 /// the tmpfs of an earlier entry. systemd resolves a bind's source on the host, so a path
-/// beneath a bind lies beneath its source.
+/// beneath a bind lies beneath its source. Entries skipped as missing (`kept[j]` false)
+/// mount nothing, so they are no one's parent.
 fn host_place(
     list: &[(Mount, Creation)],
+    kept: &[bool],
     i: usize,
 ) -> std::result::Result<PathBuf, (usize, PathBuf)> {
     let path = Path::new(&list[i].0.path);
     let parent = (0..i).rev().find(|&j| {
         let p = Path::new(&list[j].0.path);
-        p != path && path.starts_with(p)
+        kept[j] && p != path && path.starts_with(p)
     });
     let Some(j) = parent else {
         return Ok(path.to_path_buf());
@@ -93,7 +95,7 @@ fn host_place(
     match &list[j].0.mode {
         Mode::Bind { source, .. } => Ok(Path::new(source).join(rel)),
         Mode::Tmpfs { .. } | Mode::PrivateTmp => Err((j, rel.to_path_buf())),
-        _ => match host_place(list, j) {
+        _ => match host_place(list, kept, j) {
             Ok(host) => Ok(host.join(rel)),
             Err((t, r)) => Err((t, r.join(rel))),
         },
@@ -119,11 +121,10 @@ pub fn prepare(list: Vec<(Mount, Creation)>) -> Result<Prepared> {
             Some(s) => MountPoint::for_source(s.kind),
             None => MountPoint::Directory,
         };
-        let target = match host_place(&list, i) {
+        let kept: Vec<bool> = index.iter().map(Option::is_some).collect();
+        let target = match host_place(&list, &kept, i) {
             Err((tmpfs, _)) => {
-                let Some(tmpfs) = index[tmpfs] else {
-                    continue;
-                };
+                let tmpfs = index[tmpfs].expect("host_place names only kept entries");
                 if !creates(&m.mode) {
                     if m.ignore_missing {
                         continue;
