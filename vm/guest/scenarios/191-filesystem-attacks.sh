@@ -199,7 +199,7 @@ else
     fail "atk-strict -> atk-strict: not refused as looser" "exit $rc"$'\n'"stdout: $out"$'\n'"stderr: $err"
 fi
 # Stricter from a scope without NoNewPrivileges: runs, and is strict.
-launch relaxed / ssc -p atk-strict -- sh -c 'echo COMMAND-RAN; touch /usr/local/share/ssc-probe/nested 2>&1'
+launch relaxed / ssc -p atk-strict -- sh -c 'echo COMMAND-RAN; touch /usr/local/share/ssc-probe/nested 2>&1; exit 0'
 ran "relaxed -> atk-strict: runs"
 check_contains "relaxed -> atk-strict: ...with ProtectSystem=strict" "Read-only file system" "$out"
 check "relaxed -> atk-strict: ...and nothing was written" test ! -e /usr/local/share/ssc-probe/nested
