@@ -86,6 +86,7 @@ PACKAGES=(
     coreutils findutils grep gawk iproute2
     python3-minimal hyperfine time systemd-oomd strace
     libglib2.0-bin desktop-file-utils
+    firefox-esr fonts-dejavu-core
 )
 
 # ---------------------------------------------------------------- cache key
