@@ -4,7 +4,7 @@
 # (pixels of its screenshot) or wrote, and has a control that would make it fail.
 # timeout: 2100
 
-# A run took 30 to 50 s under TCG; a slow, loaded host must not fail the scenario, so
+# A run took 20 to 115 s under TCG; a slow, loaded host must not fail the scenario, so
 # the limit is generous and the times are only recorded.
 FIREFOX_TIMEOUT=600
 D=/etc/ssc/profiles.d
