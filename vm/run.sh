@@ -14,7 +14,7 @@
 # Environment:
 #   SSC_DEB            package under test (default: the one
 #                      <repo>/target/debian/ssc_*.deb; make deb builds it)
-#   SSC_VM_TIMEOUT     wall-clock limit for the VM in seconds (default 2400)
+#   SSC_VM_TIMEOUT     wall-clock limit for the VM in seconds (default 3600)
 #   SSC_VM_CACHE       image cache root (default /var/cache/ssc-vm)
 #   SSC_VM_CONSOLE=1   also stream the guest console to stderr
 #   SSC_VM_INTERACTIVE=1  boot without running the tests, console on stdio
@@ -56,7 +56,7 @@ else
     STAGING=$REPO/target/vm/$SUITE
     CONSOLE_LOG=$REPO/target/vm/$SUITE-console.log
 fi
-TIMEOUT=${SSC_VM_TIMEOUT:-2400}
+TIMEOUT=${SSC_VM_TIMEOUT:-3600}
 INTERACTIVE=${SSC_VM_INTERACTIVE:-0}
 
 [[ $TIMEOUT =~ ^[0-9]+$ && $TIMEOUT -gt 0 ]] || die "SSC_VM_TIMEOUT must be a positive number of seconds, got '$TIMEOUT'"
