@@ -16,14 +16,14 @@ as_user 'mkdir -p src .ssh .gnupg .config/chromium .cache/chromium Downloads &&
 # What a command sees, one line each; run as the profile's command.
 cat >/usr/local/bin/ssc-196-look <<'LOOK'
 #!/bin/sh
-try() { if "$@" 2>/dev/null; then echo ok; else echo no; fi; }
+try() { if "$@" >/dev/null 2>&1; then echo ok; else echo no; fi; }
 echo "src-write $(try touch "$HOME/src/built-196")"
 echo "bashrc-write $(try touch "$HOME/.bashrc-196")"
 echo "ssh-read $(try cat "$HOME/.ssh/id_196")"
 echo "gnupg-list $(try ls "$HOME/.gnupg")"
 echo "home-list $(try ls "$HOME")"
-echo "etc-write $(try touch /etc/ssc-196")"
-echo "var-write $(try touch /var/lib/ssc-196")"
+echo "etc-write $(try touch /etc/ssc-196)"
+echo "var-write $(try touch /var/lib/ssc-196)"
 echo "tmp-write $(try touch /tmp/ssc-196)"
 echo "config-write $(try touch "$HOME/.config/chromium/state-196")"
 echo "bus $(if [ -S "/run/user/$(id -u)/bus" ]; then echo socket; else echo none; fi)"
