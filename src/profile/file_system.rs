@@ -10,17 +10,6 @@ use crate::sandbox::paths::{
 };
 use crate::sandbox::tmpfs::{parse_temporary_filesystems, TemporaryFileSystem};
 
-pub const KEYS: [&str; 8] = [
-    "ProtectSystem",
-    "ProtectHome",
-    "ReadWritePaths",
-    "ReadOnlyPaths",
-    "InaccessiblePaths",
-    "TemporaryFileSystem",
-    "BindPaths",
-    "BindReadOnlyPaths",
-];
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FileSystem {
     ProtectSystem(ProtectSystem),

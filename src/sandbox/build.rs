@@ -7,7 +7,8 @@
 //!
 //! `Prepared::build`: first every tree is made, detached, from those fds (a copy of the
 //! host's tree at the path, made read-only where the list says so; a bind's source; a new
-//! tmpfs), so that each is the host's state, not one an earlier step changed. Then, in
+//! tmpfs; all nosuid), so that each is the host's state, not one an earlier step changed.
+//! Then, in
 //! the list's order (parents first), each tree is attached: its path is looked up again
 //! as the caller, in the tree being built and without following any link, and must lead
 //! to the very object `prepare` found; a mount point inside a tmpfs ssc made is created

@@ -9,10 +9,12 @@
 //! inaccessible path (drop_inaccessible), and read-only, read-write or implicit read-write
 //! entries under a parent of the same kind (drop_nop).
 //!
-//! How to apply the list is the executor's: mounts in this order, then, in this order
-//! again, the read-only remounts, recursive but for a Tmpfs, each skipping the paths of
-//! the other entries beneath it (systemd's deny list) so that a ReadWrite or Bind entry
-//! under a ReadOnly one stays as it is.
+//! Applying the list is build.rs's. systemd mounts in this order, then remounts read-only
+//! in this order again, recursively but for a Tmpfs, skipping the other entries' paths
+//! (its deny list) so that a ReadWrite or Bind entry under a ReadOnly one stays as it is.
+//! build.rs gets the same result another way: each entry's tree is copied from the host
+//! and made read-only before anything is attached, and the entries beneath it are then
+//! attached on top.
 
 use std::cmp::Ordering;
 use std::fmt;
