@@ -381,3 +381,212 @@ pub fn list_groups() -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    //! The filters for real, on this machine's kernel: each call runs in a child of its
+    //! own that installed them, so that a kill or a personality change stays there.
+
+    use super::*;
+    use crate::profile::parse;
+    use std::path::Path;
+
+    #[derive(Debug, PartialEq, Eq)]
+    enum Verdict {
+        Done,
+        Errno(i32),
+        Killed,
+    }
+    use Verdict::*;
+
+    fn verdict(text: &str, call: fn() -> i64) -> Verdict {
+        let p = parse("k", Path::new("/etc/ssc/profiles.d/k.conf"), text).unwrap();
+        let filters = compile(&p).unwrap();
+        // SAFETY: the child only makes system calls and exits; it returns nothing to the
+        // test harness's threads.
+        match unsafe { libc::fork() } {
+            0 => {
+                // SAFETY: plain system calls; _exit never returns.
+                unsafe {
+                    libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                    let code = match filters.install() {
+                        Err(_) => 255,
+                        Ok(()) => match call() {
+                            r if r < 0 => *libc::__errno_location(),
+                            _ => 0,
+                        },
+                    };
+                    libc::_exit(code)
+                }
+            }
+            pid => {
+                let mut status = 0;
+                // SAFETY: waits for the child forked above.
+                assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+                if libc::WIFSIGNALED(status) {
+                    assert_eq!(libc::WTERMSIG(status), libc::SIGSYS);
+                    return Killed;
+                }
+                match libc::WEXITSTATUS(status) {
+                    255 => panic!("the filters did not install"),
+                    0 => Done,
+                    e => Errno(e),
+                }
+            }
+        }
+    }
+
+    /// A system call through the i386 ABI (int 0x80), as a 32-bit program makes it.
+    fn int80(nr: u32, a: u32, b: u32) -> i64 {
+        let ret: i32;
+        // SAFETY: int 0x80 takes its arguments in eax, ebx, ecx (rbx is LLVM's, hence the
+        // exchange), edx; it changes only eax; none of the calls used here touch memory.
+        unsafe {
+            std::arch::asm!(
+                "xchg {a:r}, rbx", "int 0x80", "xchg {a:r}, rbx",
+                a = inout(reg) u64::from(a) => _,
+                inlateout("eax") nr as i32 => ret,
+                in("ecx") b,
+                in("edx") 0u32,
+            );
+        }
+        match ret {
+            r if r < 0 => {
+                // SAFETY: errno is this thread's.
+                unsafe { *libc::__errno_location() = -r };
+                -1
+            }
+            r => i64::from(r),
+        }
+    }
+
+    const I386_UNSHARE: u32 = 310;
+    const I386_SOCKET: u32 = 359;
+
+    fn tiocsti_high_bits() -> i64 {
+        let c = b'x';
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_ioctl, -1, (1u64 << 32) | libc::TIOCSTI, &c) }
+    }
+    fn unshare_user() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_unshare, libc::CLONE_NEWUSER) }
+    }
+    fn i386_unshare_user() -> i64 {
+        int80(I386_UNSHARE, libc::CLONE_NEWUSER as u32, 0)
+    }
+    fn i386_socket_inet() -> i64 {
+        int80(I386_SOCKET, libc::AF_INET as u32, libc::SOCK_STREAM as u32)
+    }
+    fn socket_inet() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_socket, libc::AF_INET, libc::SOCK_STREAM, 0) }
+    }
+    fn personality_linux32() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_personality, 0x0008) }
+    }
+    fn chmod_setuid() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_chmod, c"/nonexistent/ssc".as_ptr(), 0o4755) }
+    }
+    fn mmap_wx() -> i64 {
+        let prot = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_mmap, 0, 4096, prot, flags, -1, 0) }
+    }
+    fn mount_nothing() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_mount, 0, 0, 0, 0, 0) }
+    }
+
+    const NNP: &str = "[Profile]\nNoNewPrivileges=yes\n";
+
+    #[test]
+    fn the_terminal_rule_compares_the_low_32_bits() {
+        assert_eq!(
+            verdict("[Profile]\n", tiocsti_high_bits),
+            Errno(libc::EBADF)
+        );
+        assert_eq!(verdict(NNP, tiocsti_high_bits), Errno(libc::EPERM));
+    }
+
+    #[test]
+    fn each_setting_gives_systemds_errno() {
+        let with = |keys: &str| format!("{NNP}{keys}\n");
+        assert_eq!(
+            verdict(&with("LockPersonality=yes"), personality_linux32),
+            Errno(libc::EPERM)
+        );
+        assert_eq!(
+            verdict(&with("RestrictSUIDSGID=yes"), chmod_setuid),
+            Errno(libc::EPERM)
+        );
+        assert_eq!(verdict(NNP, chmod_setuid), Errno(libc::ENOENT));
+        assert_eq!(
+            verdict(&with("MemoryDenyWriteExecute=yes"), mmap_wx),
+            Errno(libc::EPERM)
+        );
+        assert_eq!(verdict(NNP, mmap_wx), Done);
+        let unix_only = with("RestrictAddressFamilies=AF_UNIX");
+        assert_eq!(verdict(&unix_only, socket_inet), Errno(libc::EAFNOSUPPORT));
+        // As in systemd: i386 reaches socket() through socketcall too, so it is left alone.
+        assert_eq!(verdict(&unix_only, i386_socket_inet), Done);
+        assert_eq!(
+            verdict(&with("RestrictNamespaces=yes"), unshare_user),
+            Errno(libc::EPERM)
+        );
+        assert_eq!(
+            verdict(&with("RestrictNamespaces=~user"), i386_unshare_user),
+            Errno(libc::EPERM)
+        );
+    }
+
+    #[test]
+    fn deny_lists_reach_every_abi_and_the_later_filter_decides() {
+        let deny = "[Profile]\nSystemCallFilter=~unshare:ENOENT mount\n";
+        assert_eq!(verdict(deny, unshare_user), Errno(libc::ENOENT));
+        assert_eq!(verdict(deny, i386_unshare_user), Errno(libc::ENOENT));
+        assert_eq!(verdict(deny, mount_nothing), Killed);
+        // RestrictNamespaces's EPERM is installed before SystemCallFilter's ENOENT.
+        let both = format!("{deny}RestrictNamespaces=yes\n");
+        assert_eq!(verdict(&both, unshare_user), Errno(libc::ENOENT));
+        let errno = format!("{deny}SystemCallErrorNumber=EACCES\n");
+        assert_eq!(verdict(&errno, mount_nothing), Errno(libc::EACCES));
+        // A kill wins over any errno.
+        let native =
+            "[Profile]\nSystemCallArchitectures=native\nSystemCallFilter=~unshare:ENOENT\n";
+        assert_eq!(verdict(native, i386_unshare_user), Killed);
+        assert_eq!(verdict(native, unshare_user), Errno(libc::ENOENT));
+    }
+
+    #[test]
+    fn an_allow_list_denies_the_rest() {
+        let allow = "[Profile]\nSystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\n";
+        assert_eq!(verdict(allow, mount_nothing), Errno(libc::EPERM));
+        assert_eq!(verdict(allow, socket_inet), Done);
+        let kill = "[Profile]\nSystemCallFilter=@system-service\n";
+        assert_eq!(verdict(kill, mount_nothing), Killed);
+    }
+
+    #[test]
+    fn strict_compiles_its_filters_in_systemds_order() {
+        let strict = crate::profile::built_in("strict", 2).unwrap();
+        let keys: Vec<&str> = compile(&strict).unwrap().0.iter().map(|s| s.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "NoNewPrivileges",
+                "RestrictRealtime",
+                "RestrictSUIDSGID",
+                "ProtectKernelTunables",
+                "ProtectKernelModules",
+                "ProtectKernelLogs",
+                "LockPersonality"
+            ]
+        );
+        let relaxed = crate::profile::built_in("relaxed", 2).unwrap();
+        assert!(compile(&relaxed).unwrap().is_empty());
+    }
+}
