@@ -358,3 +358,53 @@ pub fn fs_paths(data: &[u8]) {
         }
     }
 }
+
+/// One kernel-surface key (chosen by the first byte) and its value: parsed, or refused;
+/// once parsed, shown in systemd's syntax and parsed back to the same value, and the
+/// one-line profile holding it compiles to filters (libseccomp must accept every rule
+/// the parser lets through), which are never empty when the line asks for anything.
+pub fn seccomp(data: &[u8]) {
+    use ssc::profile::kernel::Kernel;
+
+    const KEYS: [&str; 13] = [
+        "SystemCallFilter",
+        "SystemCallErrorNumber",
+        "SystemCallArchitectures",
+        "RestrictAddressFamilies",
+        "RestrictNamespaces",
+        "LockPersonality",
+        "MemoryDenyWriteExecute",
+        "RestrictRealtime",
+        "RestrictSUIDSGID",
+        "ProtectKernelTunables",
+        "ProtectKernelModules",
+        "ProtectKernelLogs",
+        "ProtectControlGroups",
+    ];
+    let Some((&sel, rest)) = data.split_first() else {
+        return;
+    };
+    let Ok(value) = std::str::from_utf8(rest) else {
+        return;
+    };
+    let value = value.trim();
+    if value.contains(['\n', '\r', '#', ';']) {
+        return;
+    }
+    let key = KEYS[usize::from(sel) % KEYS.len()];
+    let Some(Ok(k)) = Kernel::parse(key, value) else {
+        return;
+    };
+    let shown = k.to_string();
+    assert_eq!(
+        Kernel::parse(key, &shown).map(|r| r.map(|k| k.to_string())),
+        Some(Ok(shown.clone())),
+        "{key}={value} shown as {shown}"
+    );
+    let text = format!("[Profile]\n{key}={value}\n");
+    let Ok(prof) = profile::parse("fuzz", Path::new("/etc/ssc/profiles.d/fuzz.conf"), &text) else {
+        return;
+    };
+    let filters = ssc::seccomp::compile(&prof).expect("a profile that parses compiles");
+    assert_eq!(filters.is_empty(), !k.protects(), "{key}={value}");
+}

@@ -50,3 +50,8 @@ fn dbus_message_corpus() {
 fn fs_paths_corpus() {
     replay("fs_paths", checks::fs_paths);
 }
+
+#[test]
+fn seccomp_corpus() {
+    replay("seccomp", checks::seccomp);
+}
