@@ -32,7 +32,7 @@ pub struct Cli {
     #[arg(long, conflicts_with_all = ["dry_run", "no_tty", "command"])]
     pub list_profiles: bool,
 
-    /// Print the exact scope request and namespace steps, and start nothing
+    /// Print the exact scope request, namespace steps and seccomp filters, and start nothing
     #[arg(long)]
     pub dry_run: bool,
 

@@ -173,9 +173,9 @@ impl Profile {
             .any(|s| matches!(s, Setting::FileSystem(f, _) if f.protects()))
     }
 
-    /// PrivateTmp and the file-system keys imply it: a set-user-ID program must not run
-    /// in a tree that the caller's own processes shaped.
-    /// caller's own processes shaped.
+    /// PrivateTmp, the file-system keys and the kernel-surface keys imply it: a
+    /// set-user-ID program must not run in a tree that the caller's profile shaped, and a
+    /// seccomp filter needs it.
     pub fn no_new_privileges(&self) -> bool {
         self.settings.contains(&Setting::NoNewPrivileges(true))
             || self.private_tmp()

@@ -66,10 +66,15 @@ pub fn compile(profile: &Profile) -> Result<Filters> {
     let (allow_list, families) = &s.address_families;
     if *allow_list || families.as_ref().is_some_and(|f| !f.is_empty()) {
         let set = families.clone().unwrap_or_default();
+        let shown: Vec<&str> = set.iter().map(|&af| names::family_name(af)).collect();
         let what = format!(
-            "socket() {} families {:?}: EAFNOSUPPORT (not on i386, where socket() is socketcall)",
-            if *allow_list { "outside the" } else { "in the" },
-            set
+            "socket() of {} [{}]: EAFNOSUPPORT (not on i386, where socket() is socketcall)",
+            if *allow_list {
+                "any family but"
+            } else {
+                "the families"
+            },
+            shown.join(" ")
         );
         c.some_archs("RestrictAddressFamilies", &what, |f, a| {
             steps::address_families(f, a, *allow_list, &set)
@@ -266,28 +271,19 @@ impl Compiler<'_> {
             true => libseccomp::errno_action(libc::ENOSYS as u16),
             false => libseccomp::ALLOW,
         };
-        let what = format!(
-            "{} {} system calls{}; {}",
-            if filter.allow_list {
-                "allow list of"
-            } else {
-                "deny list of"
-            },
-            filter.calls.len(),
-            if filter.allow_list {
-                " (@default and write included)"
-            } else {
-                ""
-            },
-            match (filter.allow_list, self.s.syscall_errno) {
-                (true, e) => format!(
-                    "any other: {} ({}), ENOSYS if systemd does not know it",
-                    verdict(e),
-                    "SystemCallErrorNumber"
-                ),
-                (false, e) => format!("those listed: {} unless given their own", verdict(e)),
-            }
-        );
+        let own = filter.calls.values().filter(|e| e.is_some()).count();
+        let listed = filter.calls.len() - own;
+        let what = match filter.allow_list {
+            true => format!(
+                "allow list of {listed} system calls (@default and write() included), {own} with \
+                 their own errno; any other: {}, or ENOSYS if systemd does not know it",
+                verdict(self.s.syscall_errno)
+            ),
+            false => format!(
+                "deny list of {listed} system calls: {}; {own} with their own errno",
+                verdict(self.s.syscall_errno)
+            ),
+        };
         self.with_default("SystemCallFilter", &what, default_action, |f, a| {
             steps::syscall_filter(f, a, &filter, negative, &known).map(|()| true)
         })
@@ -482,6 +478,11 @@ mod tests {
         // SAFETY: a raw system call; a pointer argument is live across it.
         unsafe { libc::syscall(libc::SYS_socket, libc::AF_INET, libc::SOCK_STREAM, 0) }
     }
+    fn socket_netlink_high_bits() -> i64 {
+        let family = (1i64 << 32) | i64::from(libc::AF_NETLINK);
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_socket, family, libc::SOCK_RAW, 0) }
+    }
     fn personality_linux32() -> i64 {
         // SAFETY: a raw system call; a pointer argument is live across it.
         unsafe { libc::syscall(libc::SYS_personality, 0x0008) }
@@ -533,6 +534,13 @@ mod tests {
         assert_eq!(verdict(&unix_only, socket_inet), Errno(libc::EAFNOSUPPORT));
         // As in systemd: i386 reaches socket() through socketcall too, so it is left alone.
         assert_eq!(verdict(&unix_only, i386_socket_inet), Done);
+        // The kernel reads an int: the high bits must not get a denied family through.
+        let no_netlink = with("RestrictAddressFamilies=~AF_NETLINK");
+        assert_eq!(
+            verdict(&no_netlink, socket_netlink_high_bits),
+            Errno(libc::EAFNOSUPPORT)
+        );
+        assert_eq!(verdict(NNP, socket_netlink_high_bits), Done);
         assert_eq!(
             verdict(&with("RestrictNamespaces=yes"), unshare_user),
             Errno(libc::EPERM)

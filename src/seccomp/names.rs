@@ -244,6 +244,17 @@ pub fn family_from_str(s: &str) -> Option<i32> {
         .map(|&(_, v)| v)
 }
 
+/// The name of a family, for --dry-run: AF_UNIX, else the first of its aliases.
+pub fn family_name(af: i32) -> &'static str {
+    if af == libc::AF_UNIX {
+        return "AF_UNIX";
+    }
+    ADDRESS_FAMILIES
+        .iter()
+        .find(|&&(_, v)| v == af)
+        .map_or("?", |(name, _)| name)
+}
+
 /// systemd's af_max(): one past the highest family it knows.
 pub fn family_max() -> i32 {
     ADDRESS_FAMILIES.iter().map(|&(_, v)| v).max().unwrap_or(0) + 1

@@ -38,19 +38,22 @@ fn rule_nr(f: &mut Filter, action: u32, nr: i32, cmps: &[lib::Cmp]) -> Result<()
     }
 }
 
+/// An `int` argument equal to `value`. The kernel reads only the low 32 bits of it, so
+/// only those are compared: with systemd's 64-bit compare, socket(AF_NETLINK | 1 << 32)
+/// passes RestrictAddressFamilies=~AF_NETLINK and setns(fd, 1 << 32) passes
+/// RestrictNamespaces=~net. ssc closes that gap; rules with a mask or an order compare
+/// already cover the high bits.
+fn int_eq(n: u32, value: u32) -> lib::Cmp {
+    arg(n, SCMP_CMP_MASKED_EQ, 0xffff_ffff, u64::from(value))
+}
+
 /// ssc's terminal rule: ioctl(TIOCSTI) would push input into the caller's terminal, to be
 /// read by her shell after the command ends; TIOCLINUX can do the same on a virtual
 /// console. The kernel compares only the low 32 bits of the request (its `cmd` is an
 /// unsigned int), so the rule does too: a 64-bit compare is what CVE-2019-10063 bypassed.
 pub fn terminal(f: &mut Filter, _: Arch) -> Result<(), Errno> {
     for request in [libc::TIOCSTI, libc::TIOCLINUX] {
-        let low = u64::from(request as u32);
-        rule(
-            f,
-            eperm(),
-            "ioctl",
-            &[arg(1, SCMP_CMP_MASKED_EQ, 0xffff_ffff, low)],
-        )?;
+        rule(f, eperm(), "ioctl", &[int_eq(1, request as u32)])?;
     }
     Ok(())
 }
@@ -70,7 +73,7 @@ pub fn address_families(
     let family = |op, af: i32| [arg(0, op, af as u64, 0)];
     if !allow_list {
         for &af in set {
-            rule(f, deny, "socket", &family(SCMP_CMP_EQ, af))?;
+            rule(f, deny, "socket", &[int_eq(0, af as u32)])?;
         }
         return Ok(true);
     }
@@ -87,7 +90,7 @@ pub fn address_families(
     rule(f, deny, "socket", &family(SCMP_CMP_GT, last))?;
     for af in 1..names::family_max() {
         if !set.contains(&af) {
-            rule(f, deny, "socket", &family(SCMP_CMP_EQ, af))?;
+            rule(f, deny, "socket", &[int_eq(0, af as u32)])?;
         }
     }
     Ok(true)
@@ -163,8 +166,8 @@ pub fn restrict_suid_sgid(f: &mut Filter, arch: Arch) -> Result<(), Errno> {
         rule(f, eperm(), "fchmodat", &[mode(2)])?;
         match lib::resolve("fchmodat2") {
             Some(_) => rule(f, eperm(), "fchmodat2", &[mode(2)])?,
-            // A libseccomp older than fchmodat2 (2.5.4 in Debian 12): systemd, built
-            // against it, refuses the call by its number, on the native ABI only.
+            // A libseccomp older than fchmodat2 (Linux 6.6): systemd, built against it,
+            // refuses the call by its number, on the native ABI only.
             None if arch == lib::native() => rule_nr(
                 f,
                 lib::errno_action(libc::ENOSYS as u16),
@@ -191,7 +194,7 @@ pub fn restrict_namespaces(f: &mut Filter, _: Arch, kept: u64) -> Result<(), Err
     rule(f, lib::errno_action(libc::ENOSYS as u16), "clone3", &[])?;
     match kept & ALL_NAMESPACES {
         0 => rule(f, eperm(), "setns", &[])?,
-        _ => rule(f, eperm(), "setns", &[arg(1, SCMP_CMP_EQ, 0, 0)])?,
+        _ => rule(f, eperm(), "setns", &[int_eq(1, 0)])?,
     }
     for &(_, flag) in NAMESPACES.iter().filter(|&&(_, flag)| kept & flag == 0) {
         let with_flag = |n| [arg(n, SCMP_CMP_MASKED_EQ, flag, flag)];
