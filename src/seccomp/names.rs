@@ -3,8 +3,10 @@
 //! generated on x86-64 from glibc 2.36's headers, as systemd generates its own
 //! (src/basic/generate-errno-list.sh, generate-af-list.sh):
 //!
-//!     cpp -dM -include errno.h - </dev/null        # E* names, aliases resolved
-//!     cpp -dM -include sys/socket.h - </dev/null   # AF_* names but AF_UNSPEC and AF_MAX
+//! ```text
+//! cpp -dM -include errno.h - </dev/null        # E* names, aliases resolved
+//! cpp -dM -include sys/socket.h - </dev/null   # AF_* names but AF_UNSPEC and AF_MAX
+//! ```
 
 /// Every errno name Linux's <errno.h> defines on x86-64, aliases included, as systemd's
 /// errno_from_name() knows them (`cpp -dM -include errno.h`, glibc 2.36, Linux 6.1).
