@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # The firefox example with the real Firefox ESR, headless: it renders a page, keeps its
-# profile between runs, and cannot read ~/.ssh. Each check looks at what Firefox drew
+# profile between runs, and cannot read ~/.ssh; and under the built-in strict, it renders. Each check looks at what Firefox drew
 # (pixels of its screenshot) or wrote, and has a control that would make it fail.
 # timeout: 2100
 
@@ -46,13 +46,13 @@ framing $PAGES/frame-ssh.html "file://$H/.ssh/red.html"
 chmod 644 $PAGES/*.html
 as_user 'cp "$1" .ssh/red.html && cp "$1" Downloads/red.html' $PAGES/red.html
 
-# firefox N URL: a headless screenshot of URL into ~/Downloads/shot-N.png under the
-# firefox profile; records the time and keeps the output in firefox-N.log.
+# firefox N URL [PROFILE]: a headless screenshot of URL into ~/Downloads/shot-N.png under
+# the firefox profile (or PROFILE); records the time and keeps the output in firefox-N.log.
 firefox() {
     local t0=$EPOCHREALTIME rc
     as_user 'rm -f Downloads/shot-$1.png
-        timeout -k 30 "$3" ssc -p firefox -- firefox-esr --headless \
-            --screenshot "$HOME/Downloads/shot-$1.png" "$2"' "$1" "$2" "$FIREFOX_TIMEOUT" \
+        timeout -k 30 "$3" ssc -p "$4" -- firefox-esr --headless \
+            --screenshot "$HOME/Downloads/shot-$1.png" "$2"' "$1" "$2" "$FIREFOX_TIMEOUT" "${3:-firefox}" \
         >"/run/ssc-test/firefox-$1.log" 2>&1
     rc=$?
     printf '# firefox run %s (%s): exit %s after %.1f s\n' "$1" "$2" "$rc" \
@@ -141,6 +141,18 @@ if check "run 3: the screenshot exists" test -s $H/Downloads/shot-3.png; then
     else
         fail "firefox does not show ~/.ssh/red.html in the frame" "centre: '${px[2]:-}'"
     fi
+fi
+
+# ---- The built-in strict, with its kernel-surface keys (the ProtectKernel* mounts and
+# filters, LockPersonality, RestrictRealtime, RestrictSUIDSGID) and the terminal rule:
+# Firefox still starts and draws.
+if firefox 4 "file://$PAGES/page.html" strict; then pass "run 4 (strict): firefox exits 0"; else
+    fail "run 4 (strict): firefox exits 0" "$(log_tail 4)"; fi
+if check "run 4 (strict): the screenshot exists" test -s $H/Downloads/shot-4.png; then
+    mapfile -t px < <(pixels 4 0.5,0.25 0.5,0.75)
+    echo "# screenshot 4 (size, upper, lower): ${px[*]}"
+    check_colour "run 4 (strict): the upper half is the page's green" "18 171 52" "${px[1]:-}"
+    check_colour "run 4 (strict): the lower half is the page's magenta" "200 30 90" "${px[2]:-}"
 fi
 check "no ssc scope is left" wait_until 30 no_ssc_units
 
