@@ -71,7 +71,16 @@ impl Compiler<'_> {
             at,
             what: what.into(),
             programs,
+            mdwe: false,
         });
+    }
+
+    /// MemoryDenyWriteExecute= through the kernel's own prctl, in the filters' order.
+    pub fn push_mdwe(&mut self, key: &'static str, what: &str) {
+        self.push(key, what, Vec::new());
+        if let Some(step) = self.steps.last_mut() {
+            step.mdwe = true;
+        }
     }
 
     fn failed(&self, key: &str, arch: Arch, e: Errno) -> Error {

@@ -1,5 +1,5 @@
-//! seccomp(SECCOMP_SET_MODE_FILTER) for programs compiled earlier: the last step before
-//! exec, as the caller, under no_new_privs.
+//! seccomp(SECCOMP_SET_MODE_FILTER) for programs compiled earlier, and the kernel's own
+//! MemoryDenyWriteExecute: the last step before exec, as the caller, under no_new_privs.
 
 use nix::errno::Errno;
 
@@ -21,6 +21,26 @@ pub fn install(program: &[libc::sock_filter]) -> Result<(), Errno> {
         )
     };
     match r {
+        0 => Ok(()),
+        _ => Err(Errno::last()),
+    }
+}
+
+const PR_SET_MDWE: libc::c_int = 65;
+const PR_GET_MDWE: libc::c_int = 66;
+const PR_MDWE_REFUSE_EXEC_GAIN: libc::c_ulong = 1;
+
+/// Whether the kernel has PR_SET_MDWE (Linux 6.3). Asking changes nothing.
+pub fn has_mdwe() -> bool {
+    // SAFETY: PR_GET_MDWE only reads this process's flags; older kernels say EINVAL.
+    unsafe { libc::prctl(PR_GET_MDWE, 0, 0, 0, 0) >= 0 }
+}
+
+/// prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN): no mapping may become writable and
+/// executable, or executable later; kept across fork and exec, never undone.
+pub fn refuse_exec_gain() -> Result<(), Errno> {
+    // SAFETY: sets a flag of this process; no pointers.
+    match unsafe { libc::prctl(PR_SET_MDWE, PR_MDWE_REFUSE_EXEC_GAIN, 0, 0, 0) } {
         0 => Ok(()),
         _ => Err(Errno::last()),
     }

@@ -44,6 +44,8 @@ pub struct Step {
     /// What the filters do, for --dry-run.
     pub what: String,
     programs: Vec<(Arch, Vec<libc::sock_filter>)>,
+    /// MemoryDenyWriteExecute= through prctl(PR_SET_MDWE) instead of programs.
+    mdwe: bool,
 }
 
 /// Every filter a profile asks for, in the order they are installed.
@@ -80,7 +82,11 @@ pub fn compile(profile: &Profile) -> Result<Filters> {
             steps::address_families(f, a, *allow_list, &set)
         })?;
     }
-    if s.memory_deny_write_execute {
+    // systemd 257 asks the kernel where it can (Linux 6.3), and filters only where not.
+    if s.memory_deny_write_execute && install::has_mdwe() {
+        let what = "PR_MDWE_REFUSE_EXEC_GAIN: no memory writable and executable, or made executable later: EACCES";
+        c.push_mdwe("MemoryDenyWriteExecute", what);
+    } else if s.memory_deny_write_execute {
         let what = "mmap() writable and executable, mprotect()/pkey_mprotect() to executable, shmat(SHM_EXEC): EPERM";
         c.each_arch(
             "MemoryDenyWriteExecute",
@@ -162,6 +168,9 @@ impl Filters {
                     .iter()
                     .map(|(a, p)| format!("{} {}", arch_name(*a), p.len()))
                     .collect();
+                if s.mdwe {
+                    return format!("prctl {} ({}): {}", s.key, s.at, s.what);
+                }
                 format!(
                     "seccomp {} ({}): {} [instructions: {}]",
                     s.key,
@@ -176,6 +185,14 @@ impl Filters {
     /// Installs every filter. Needs no_new_privs; the caller checks it first.
     pub fn install(&self) -> Result<()> {
         for step in &self.0 {
+            if step.mdwe {
+                install::refuse_exec_gain().map_err(|e| {
+                    Error::Privilege(format!(
+                        "cannot set MemoryDenyWriteExecute ({}): prctl(PR_SET_MDWE): {e}",
+                        step.at
+                    ))
+                })?;
+            }
             for (arch, program) in &step.programs {
                 install::install(program).map_err(|e| {
                     Error::Privilege(format!(
@@ -354,9 +371,14 @@ mod tests {
             Errno(libc::EPERM)
         );
         assert_eq!(verdict(NNP, chmod_setuid), Errno(libc::ENOENT));
+        // The kernel's own refusal where it has one (Linux 6.3), as systemd 257 asks for.
+        let mdwe = match install::has_mdwe() {
+            true => libc::EACCES,
+            false => libc::EPERM,
+        };
         assert_eq!(
             verdict(&with("MemoryDenyWriteExecute=yes"), mmap_wx),
-            Errno(libc::EPERM)
+            Errno(mdwe)
         );
         assert_eq!(verdict(NNP, mmap_wx), Done);
         let unix_only = with("RestrictAddressFamilies=AF_UNIX");
