@@ -153,7 +153,7 @@ static long o_personality_linux_high(void) { return persona(HIGH | PER_LINUX); }
 /* ---- sockets */
 
 static long sock(int family, int type, int proto) {
-    int fd = socket(family, type | SOCK_CLOEXEC, proto);
+    long fd = syscall(SYS_socket, family, type | SOCK_CLOEXEC, proto);
     return fd < 0 ? -errno : 0;
 }
 static long o_socket_packet(void) { return sock(AF_PACKET, SOCK_RAW, 0); }
@@ -176,15 +176,15 @@ static int own_file(const char *name) {
 
 static long o_chmod_suid(void) {
     OWN_FILE("chmod-suid", fd);
-    return raw(chmod(path, 04644));
+    return raw(syscall(SYS_chmod, path, 04644));
 }
 static long o_chmod_sgid(void) {
     OWN_FILE("chmod-sgid", fd);
-    return raw(chmod(path, 02644));
+    return raw(syscall(SYS_chmod, path, 02644));
 }
 static long o_fchmod_suid(void) {
     OWN_FILE("fchmod-suid", fd);
-    return raw(fchmod(fd, 04644));
+    return raw(syscall(SYS_fchmod, fd, 04644));
 }
 static long o_fchmodat_sgid(void) {
     OWN_FILE("fchmodat-sgid", fd);
@@ -201,7 +201,7 @@ static long o_creat_suid(void) {
 }
 static long o_mkdir_sgid(void) {
     snprintf(path, sizeof(path), "%s/mkdir-sgid", dir);
-    return raw(mkdir(path, 02755));
+    return raw(syscall(SYS_mkdir, path, 02755));
 }
 /* openat2 hides its flags behind a pointer; RestrictSUIDSGID= has to decide blind. */
 static long o_openat2_read(void) {
@@ -220,7 +220,7 @@ static long o_delete_module(void) { return raw(syscall(SYS_delete_module, "ssc_n
 static long o_sysctl(void) { return raw(syscall(NR_SYSCTL, NULL)); }
 /* Should it work (root), it is undone at once: it is the caller's namespace. */
 static long o_mount_tmpfs(void) {
-    long r = raw(mount("none", dir, "tmpfs", 0, ""));
+    long r = raw(syscall(SYS_mount, "none", dir, "tmpfs", 0UL, ""));
     if (r == 0)
         umount2(dir, MNT_DETACH);
     return r;
