@@ -141,6 +141,13 @@ static long o_mprotect_x(void) {
     return raw(syscall(SYS_mprotect, p, 4096, PROT_READ | PROT_EXEC));
 }
 
+static long o_pkey_mprotect_x(void) {
+    void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return -1000 - errno;
+    return raw(syscall(SYS_pkey_mprotect, p, 4096, PROT_READ | PROT_EXEC, -1));
+}
+
 /* ---- personality */
 
 static long persona(unsigned long p) { return raw(syscall(SYS_personality, p)); }
@@ -306,6 +313,7 @@ static const struct {
     {"mmap-wx", o_mmap_wx},
     {"mmap-rx", o_mmap_rx},
     {"mprotect-x", o_mprotect_x},
+    {"pkey-mprotect-x", o_pkey_mprotect_x},
     {"personality-linux32", o_personality_linux32},
     {"personality-linux", o_personality_linux},
     {"personality-query", o_personality_query},
