@@ -55,7 +55,7 @@ check_eq "Package" ssc "$(dpkg-deb -f "$DEB" Package)"
 check_eq "Version is Cargo.toml's" "$version" "$(dpkg-deb -f "$DEB" Version)"
 check_eq "Architecture is dpkg's" "$(dpkg --print-architecture)" "$(dpkg-deb -f "$DEB" Architecture)"
 depends=$(dpkg-deb -f "$DEB" Depends)
-for dep in libc6 systemd dbus; do
+for dep in libc6 libseccomp2 systemd dbus; do
     if [[ ", $depends," == *", $dep"[\ ,]* ]]; then ok "Depends on $dep"; else not_ok "Depends on $dep" "Depends: $depends"; fi
 done
 if [[ $(dpkg-deb -f "$DEB" Installed-Size) =~ ^[0-9]+$ ]]; then ok "Installed-Size"; else not_ok "Installed-Size" "missing"; fi

@@ -36,6 +36,10 @@ pub struct Cli {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// Print the system call groups SystemCallFilter= takes (@system-service...), then exit
+    #[arg(long, conflicts_with_all = ["list_profiles", "dry_run", "no_tty", "command"])]
+    pub list_syscall_groups: bool,
+
     /// List the running ssc scopes (unit, profile, user, command, memory, CPU, tasks)
     #[arg(long, conflicts_with_all = ["list_profiles", "dry_run", "no_tty", "command"])]
     pub status: bool,
@@ -57,6 +61,7 @@ pub enum Mode {
     Launch { detached: bool },
     DryRun,
     ListProfiles,
+    ListSyscallGroups,
     Status { json: bool },
 }
 
@@ -66,6 +71,8 @@ impl Cli {
             Mode::Status { json: self.json }
         } else if self.list_profiles {
             Mode::ListProfiles
+        } else if self.list_syscall_groups {
+            Mode::ListSyscallGroups
         } else if self.dry_run {
             Mode::DryRun
         } else {

@@ -131,40 +131,71 @@ pub fn close_on_exec_all_but(inherited: &BTreeSet<RawFd>) -> Result<()> {
 }
 
 /// execvp() with the caller's PATH (glibc's execvp would use ssc's own), and its fallback
-/// for a file the kernel cannot run (see `exec`). Returns only on failure: 127 if nothing
-/// was found, 126 if something was found but could not run.
-pub fn execvp(program: &OsStr, argv: &[CString], env: &Environment) -> Error {
-    let name = program.to_string_lossy().into_owned();
-    let Ok(program_c) = CString::new(program.as_bytes()) else {
-        return Error::NotFound(name);
-    };
-    if program.is_empty() {
-        return Error::NotFound(name);
-    }
-    if program.as_bytes().contains(&b'/') {
-        return classify(name, exec(&program_c, argv, env));
-    }
-    let path = env.get("PATH").map_or(DEFAULT_PATH, |p| p.as_bytes());
-    let mut denied = None;
-    for dir in path.split(|&b| b == b':') {
-        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
-        let mut candidate = dir.to_vec();
-        candidate.push(b'/');
-        candidate.extend_from_slice(program.as_bytes());
-        let Ok(candidate) = CString::new(candidate) else {
-            continue;
-        };
-        match exec(&candidate, argv, env) {
-            Errno::ENOENT | Errno::ENOTDIR | Errno::ESTALE | Errno::ENODEV | Errno::ETIMEDOUT => {}
-            Errno::EACCES => {
-                denied.get_or_insert((candidate, Errno::EACCES));
+/// for a file the kernel cannot run (see `exec`). The candidate paths are made before the
+/// seccomp filters go in (`Search::new`), so that the search itself needs only execve():
+/// an allow list need not let ssc allocate.
+pub struct Search {
+    name: String,
+    /// None: the name cannot be a path (an empty one, or one with a NUL).
+    candidates: Option<Vec<CString>>,
+    /// Whether the name has a slash, and so is the only candidate.
+    direct: bool,
+}
+
+impl Search {
+    pub fn new(program: &OsStr, env: &Environment) -> Search {
+        let name = program.to_string_lossy().into_owned();
+        let direct = program.as_bytes().contains(&b'/');
+        let candidates = match CString::new(program.as_bytes()) {
+            Err(_) => None,
+            Ok(_) if program.is_empty() => None,
+            Ok(c) if direct => Some(vec![c]),
+            Ok(_) => {
+                let path = env.get("PATH").map_or(DEFAULT_PATH, |p| p.as_bytes());
+                let candidates = path.split(|&b| b == b':').filter_map(|dir| {
+                    let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+                    let mut candidate = dir.to_vec();
+                    candidate.push(b'/');
+                    candidate.extend_from_slice(program.as_bytes());
+                    CString::new(candidate).ok()
+                });
+                Some(candidates.collect())
             }
-            e => return classify(candidate.to_string_lossy().into_owned(), e),
+        };
+        Search {
+            name,
+            candidates,
+            direct,
         }
     }
-    match denied {
-        Some((path, e)) => classify(path.to_string_lossy().into_owned(), e),
-        None => Error::NotFound(name),
+
+    /// Returns only on failure: 127 if nothing was found, 126 if something was found but
+    /// could not run.
+    pub fn exec(self, argv: &[CString], env: &Environment) -> Error {
+        let Some(candidates) = self.candidates else {
+            return Error::NotFound(self.name);
+        };
+        if self.direct {
+            return classify(self.name, exec(&candidates[0], argv, env));
+        }
+        let mut denied = None;
+        for candidate in &candidates {
+            match exec(candidate, argv, env) {
+                Errno::ENOENT
+                | Errno::ENOTDIR
+                | Errno::ESTALE
+                | Errno::ENODEV
+                | Errno::ETIMEDOUT => {}
+                Errno::EACCES => {
+                    denied.get_or_insert((candidate, Errno::EACCES));
+                }
+                e => return classify(candidate.to_string_lossy().into_owned(), e),
+            }
+        }
+        match denied {
+            Some((path, e)) => classify(path.to_string_lossy().into_owned(), e),
+            None => Error::NotFound(self.name),
+        }
     }
 }
 

@@ -13,17 +13,27 @@ use crate::origin::{self, RuntimeEnd};
 use crate::profile::{self, Profile};
 use crate::sandbox;
 use crate::scope::{self, Request};
+use crate::seccomp::{self, Filters};
 
 /// Runs a mode that starts nothing.
 pub fn run(mode: Mode, cli: &Cli, caller: &Caller, cpus: u64) -> Result<u8> {
     match mode {
         Mode::Status { json } => status(caller, json),
         Mode::ListProfiles => list_profiles(cpus),
+        Mode::ListSyscallGroups => output(&seccomp::list_groups()),
         Mode::DryRun => {
             let profile = profile::load(&cli.profile, cpus)?;
             let command = exec::resolve_command(cli.command.clone(), caller)?;
             let runtime_end = origin::check(&profile, cpus)?;
-            output(&dry_run(cli, &profile, &command, caller, runtime_end))
+            let filters = seccomp::compile(&profile)?;
+            output(&dry_run(
+                cli,
+                &profile,
+                &filters,
+                &command,
+                caller,
+                runtime_end,
+            ))
         }
         Mode::Launch { .. } => Err(Error::Usage("a launch is not an informational mode".into())),
     }
@@ -74,10 +84,15 @@ pub fn list_profiles(cpus: u64) -> Result<u8> {
                         }
                     }
                 }
-                let by = match (p.private_tmp(), p.protects_file_system()) {
-                    (true, _) => "PrivateTmp=yes",
-                    (false, true) => "the file-system keys",
-                    (false, false) => "",
+                let by = match (
+                    p.private_tmp(),
+                    p.protects_file_system(),
+                    p.protects_kernel(),
+                ) {
+                    (true, _, _) => "PrivateTmp=yes",
+                    (false, true, _) => "the file-system keys",
+                    (false, false, true) => "the kernel-surface keys",
+                    (false, false, false) => "",
                 };
                 let explicit = p
                     .settings
@@ -99,6 +114,7 @@ pub fn list_profiles(cpus: u64) -> Result<u8> {
 pub fn dry_run(
     cli: &Cli,
     profile: &Profile,
+    filters: &Filters,
     command: &Command,
     caller: &Caller,
     runtime_end: Option<RuntimeEnd>,
@@ -125,6 +141,7 @@ pub fn dry_run(
     if profile.no_new_privileges() {
         lines.push("NoNewPrivileges=yes: prctl(PR_SET_NO_NEW_PRIVS, 1)".into());
     }
+    lines.extend(filters.describe());
     lines.push(command.describe());
     lines.iter().map(|l| format!("{l}\n")).collect()
 }

@@ -39,6 +39,7 @@ use crate::privileged;
 use crate::profile::{self, Profile};
 use crate::sandbox;
 use crate::scope::{self, Request};
+use crate::seccomp::{self, Filters};
 use crate::signals;
 use crate::slots;
 use crate::threads::single_threaded;
@@ -49,6 +50,8 @@ struct Launch<'a> {
     caller: &'a Caller,
     env: &'a Environment,
     profile: &'a Profile,
+    /// The profile's seccomp filters, installed last (seccomp/).
+    filters: &'a Filters,
     command: &'a Command,
     /// The fds open at startup: the caller's, which the command inherits.
     inherited_fds: &'a BTreeSet<RawFd>,
@@ -114,6 +117,9 @@ pub fn run() -> Result<u8> {
     let profile = profile::load(&cli.profile, cpus)?;
     let command = exec::resolve_command(cli.command.clone(), &caller)?;
     let runtime_end = origin::check(&profile, cpus)?;
+    // Compiled now, as the caller and before anything privileged: a name libseccomp does
+    // not know, or a filter it cannot build, fails the launch here.
+    let filters = seccomp::compile(&profile)?;
     if caller.uid.is_root() {
         return Err(Error::Privilege(
             "refusing to run a command as root: ssc drops to the caller's uid, and root keeps its capabilities".into(),
@@ -128,6 +134,7 @@ pub fn run() -> Result<u8> {
         caller: &caller,
         env: &env,
         profile: &profile,
+        filters: &filters,
         command: &command,
         inherited_fds: &inherited_fds,
         caller_mask: &caller_mask,
@@ -245,10 +252,15 @@ fn launch(l: &Launch) -> Result<Infallible> {
     signals::restore_sigpipe()?;
     l.caller_mask.restore()?;
     let argv = environment::to_cstrings(&l.command.argv);
+    let search = exec::Search::new(&l.command.program, l.env);
     if l.detached {
         detach::report_about_to_exec()?;
     }
-    Err(exec::execvp(&l.command.program, &argv, l.env))
+    // The seccomp filters, as the caller, under no_new_privs (checked above: every filter
+    // implies NoNewPrivileges), last: from here on ssc makes only execve() calls, and
+    // write() and exit on failure.
+    l.filters.install()?;
+    Err(search.exec(&argv, l.env))
 }
 
 fn online_cpus() -> u64 {

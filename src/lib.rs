@@ -26,6 +26,7 @@ pub(crate) mod properties;
 pub(crate) mod request;
 pub mod sandbox;
 pub mod scope;
+pub mod seccomp;
 pub(crate) mod signals;
 pub(crate) mod slots;
 pub(crate) mod status;

@@ -122,7 +122,8 @@ pub fn bus_property(setting: &Setting) -> Option<(&'static str, BusValue)> {
         Setting::Description(_)
         | Setting::PrivateTmp(_)
         | Setting::NoNewPrivileges(_)
-        | Setting::FileSystem(..) => return None,
+        | Setting::FileSystem(..)
+        | Setting::Kernel(..) => return None,
     })
 }
 

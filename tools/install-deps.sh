@@ -10,6 +10,8 @@ have qemu-system-x86_64 && have qemu-img || need+=(qemu-system-x86 qemu-utils)
 have mmdebstrap || need+=(mmdebstrap)
 have mkfs.ext4 || need+=(e2fsprogs)
 have dbus-daemon || need+=(dbus-daemon)
+# ssc links libseccomp (src/seccomp/libseccomp.rs).
+[[ -e /usr/include/seccomp.h ]] || need+=(libseccomp-dev)
 # The VM's BPF test helper is built with the host's C compiler, statically.
 have cc && [[ -e /usr/include/linux/bpf.h ]] && { [[ -e /usr/lib/x86_64-linux-gnu/libc.a ]] || [[ -e /usr/lib64/libc.a ]]; } ||
     need+=(gcc libc6-dev linux-libc-dev)

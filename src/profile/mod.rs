@@ -11,6 +11,7 @@ pub mod cpu_set;
 pub mod devices;
 pub mod file_system;
 pub mod io;
+pub mod kernel;
 mod load;
 mod loosen;
 pub mod managed_oom;
@@ -24,11 +25,12 @@ use cpu_set::CpuSet;
 use devices::{DevicePolicy, DeviceRule};
 use file_system::FileSystem;
 use io::{IoLimit, IoLimitKind};
+use kernel::Kernel;
 pub use load::{load, load_all};
 use managed_oom::{ManagedOOMMode, ManagedOOMPreference};
 use network::{Addresses, Interfaces, SocketBind};
 pub use parse::parse;
-pub(crate) use parse::parse_percent;
+pub(crate) use parse::{parse_bool, parse_percent};
 pub use policy::Policy;
 pub(crate) use trust::TrustedDir;
 
@@ -37,7 +39,7 @@ pub const DEFAULT_PROFILE: &str = "strict";
 const BUILT_IN: [&str; 3] = ["offline", "relaxed", "strict"];
 /// Every key a profile may set, in systemd's spelling: the allow-list. The parser, its
 /// error message, ssc.profile(5)'s test and ssc-gen all read it from here.
-pub const KEYS: [&str; 36] = [
+pub const KEYS: [&str; 49] = [
     "Description",
     "MemoryMax",
     "MemoryHigh",
@@ -74,6 +76,19 @@ pub const KEYS: [&str; 36] = [
     "TemporaryFileSystem",
     "BindPaths",
     "BindReadOnlyPaths",
+    "ProtectKernelTunables",
+    "ProtectKernelModules",
+    "ProtectKernelLogs",
+    "ProtectControlGroups",
+    "SystemCallFilter",
+    "SystemCallErrorNumber",
+    "SystemCallArchitectures",
+    "RestrictAddressFamilies",
+    "RestrictNamespaces",
+    "LockPersonality",
+    "MemoryDenyWriteExecute",
+    "RestrictRealtime",
+    "RestrictSUIDSGID",
 ];
 /// A memory or task limit as systemd writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,6 +134,8 @@ pub enum Setting {
     RuntimeMaxSec(u64, String),
     /// A file-system key, and the line it was written on (0 in a built-in profile).
     FileSystem(FileSystem, usize),
+    /// A kernel-surface key, and the line it was written on (0 in a built-in profile).
+    Kernel(Kernel, usize),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +180,14 @@ impl Profile {
         self.settings.contains(&Setting::NoNewPrivileges(true))
             || self.private_tmp()
             || self.protects_file_system()
+            || self.protects_kernel()
+    }
+
+    /// Whether the profile asks for a kernel-surface setting (kernel.rs).
+    pub fn protects_kernel(&self) -> bool {
+        self.settings
+            .iter()
+            .any(|s| matches!(s, Setting::Kernel(k, _) if k.protects()))
     }
 
     /// The settings systemd merges from this profile's lines.
@@ -200,6 +225,7 @@ impl Setting {
             Setting::ManagedOOMPreference(_) => "ManagedOOMPreference",
             Setting::RuntimeMaxSec(..) => "RuntimeMaxSec",
             Setting::FileSystem(f, _) => f.key(),
+            Setting::Kernel(k, _) => k.key(),
         }
     }
 
@@ -215,6 +241,7 @@ impl Setting {
                 | Setting::DeviceAllow(_)
                 | Setting::IOLimit(..)
         ) || matches!(self, Setting::FileSystem(f, _) if f.is_list())
+            || matches!(self, Setting::Kernel(k, _) if k.is_list())
     }
 }
 
@@ -265,6 +292,7 @@ impl fmt::Display for Setting {
             Setting::ManagedOOMPreference(p) => f.write_str(p.as_str()),
             Setting::RuntimeMaxSec(_, written) => f.write_str(written),
             Setting::FileSystem(fs, _) => write!(f, "{fs}"),
+            Setting::Kernel(k, _) => write!(f, "{k}"),
         }
     }
 }
@@ -284,6 +312,17 @@ pub fn built_in(name: &str, online_cpus: u64) -> Option<Profile> {
             Setting::NoNewPrivileges(true),
             // /usr, /boot, /efi and /etc read-only.
             Setting::FileSystem(FileSystem::ProtectSystem(ProtectSystem::Full), 0),
+            // The kernel's tunables, modules, logs and cgroup tree, and what browsers and
+            // 32-bit programs do not need; not MemoryDenyWriteExecute (every JavaScript
+            // engine writes code), RestrictNamespaces (the browsers' own sandboxes) or
+            // SystemCallArchitectures (32-bit programs). See ssc.profile(5).
+            Setting::Kernel(Kernel::ProtectKernelTunables(true), 0),
+            Setting::Kernel(Kernel::ProtectKernelModules(true), 0),
+            Setting::Kernel(Kernel::ProtectKernelLogs(true), 0),
+            Setting::Kernel(Kernel::ProtectControlGroups(true), 0),
+            Setting::Kernel(Kernel::LockPersonality(true), 0),
+            Setting::Kernel(Kernel::RestrictRealtime(true), 0),
+            Setting::Kernel(Kernel::RestrictSUIDSGID(true), 0),
         ],
         "relaxed" => vec![
             Setting::Description("Built-in relaxed isolation".into()),

@@ -43,11 +43,14 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Profile> {
             return Err(err(format!("expected Key=Value, got '{line}'")));
         };
         let (key, value) = (key.trim(), value.trim());
-        let setting = match super::file_system::FileSystem::parse(key, value) {
-            Some(fs) => {
-                Setting::FileSystem(fs.map_err(|e| err(format!("{key}={value}: {e}")))?, lineno)
-            }
-            None => parse_setting(key, value).map_err(err)?,
+        let bad_value = |e: String| err(format!("{key}={value}: {e}"));
+        let setting = match (
+            super::file_system::FileSystem::parse(key, value),
+            super::kernel::Kernel::parse(key, value),
+        ) {
+            (Some(fs), _) => Setting::FileSystem(fs.map_err(bad_value)?, lineno),
+            (_, Some(k)) => Setting::Kernel(k.map_err(bad_value)?, lineno),
+            _ => parse_setting(key, value).map_err(err)?,
         };
         if let Some(first) = seen.insert(setting.key(), lineno) {
             if !setting.is_list() {
@@ -72,6 +75,8 @@ pub fn parse(name: &str, path: &Path, text: &str) -> Result<Profile> {
             Some("PrivateTmp=yes")
         } else if profile.protects_file_system() {
             Some("a file-system setting")
+        } else if profile.protects_kernel() {
+            Some("a kernel-surface setting")
         } else {
             None
         };
@@ -205,7 +210,7 @@ fn parse_setting(key: &str, value: &str) -> std::result::Result<Setting, String>
 }
 
 /// systemd's parse_boolean.
-fn parse_bool(v: &str) -> Option<bool> {
+pub(crate) fn parse_bool(v: &str) -> Option<bool> {
     match v.to_ascii_lowercase().as_str() {
         "1" | "yes" | "y" | "true" | "t" | "on" => Some(true),
         "0" | "no" | "n" | "false" | "f" | "off" => Some(false),

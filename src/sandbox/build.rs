@@ -8,11 +8,10 @@
 //! `Prepared::build`: first every tree is made, detached, from those fds (a copy of the
 //! host's tree at the path, made read-only where the list says so; a bind's source; a new
 //! tmpfs; all nosuid), so that each is the host's state, not one an earlier step changed.
-//! Then, in
-//! the list's order (parents first), each tree is attached: its path is looked up again
-//! as the caller, in the tree being built and without following any link, and must lead
-//! to the very object `prepare` found; a mount point inside a tmpfs ssc made is created
-//! there. Read-only tmpfs become so last, after their mount points exist. Root's part is
+//! Then, in the list's order (parents first), each tree is attached: its path is looked up
+//! again as the caller, in the tree being built and without following any link, and must
+//! lead to the very object `prepare` found; a mount point inside a tmpfs ssc made is
+//! created there. Read-only tmpfs become so last, after their mount points exist. Root's part is
 //! the named operations of privileged.rs: clone, new tmpfs, restrict, attach, mount point.
 
 use std::ffi::OsStr;
@@ -140,6 +139,7 @@ pub fn prepare(list: Vec<(Mount, Creation)>) -> Result<Prepared> {
             Ok(host) => match resolve::lookup(&host, Links::None) {
                 Ok(found) => Target::Host(found),
                 Err(Refusal::Missing(..)) if m.ignore_missing && !creates(&m.mode) => continue,
+                Err(Refusal::UntrustedLink(_)) if hidden_elsewhere(&list, i, &host) => continue,
                 Err(Refusal::Missing(n, dir)) if creates(&m.mode) => {
                     let names: Vec<&OsStr> = host.iter().skip(1 + n).collect();
                     let found = resolve::create(dir, &names, kind, 0o755).map_err(|e| {
@@ -166,6 +166,21 @@ pub fn prepare(list: Vec<(Mount, Creation)>) -> Result<Prepared> {
         });
     }
     Ok(Prepared { steps })
+}
+
+/// Whether entry `i`, inaccessible at `host` through a link, may be skipped: where root's
+/// links (/lib -> usr/lib) lead is missing, if that is allowed, or at or beneath another
+/// inaccessible entry, which hides it already (systemd follows the links and hides it twice).
+fn hidden_elsewhere(list: &[(Mount, Creation)], i: usize, host: &Path) -> bool {
+    let m = &list[i].0;
+    let hides = |o: &Mount, real: &Path| {
+        o.mode == Mode::Inaccessible && o.path != m.path && real.starts_with(&o.path)
+    };
+    match (&m.mode, resolve::real_path(host)) {
+        (Mode::Inaccessible, Ok((_, real))) => list.iter().any(|(o, _)| hides(o, &real)),
+        (Mode::Inaccessible, Err(Refusal::Missing(..))) => m.ignore_missing,
+        _ => false,
+    }
 }
 
 /// Bind mounts and tmpfs get a mount point made for them, as systemd makes one.
@@ -446,5 +461,177 @@ mod tests {
         assert!(refused.to_string().contains("symbolic link"), "{refused}");
         assert!(refused.to_string().contains("test:1"), "{refused}");
         std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    /// In a child that has unshared its mount namespace: what a host without systemd
+    /// lacks, made only there. systemd's inaccessible nodes on a tmpfs over /run, and
+    /// a /usr/lib/modules on a tmpfs over /usr/lib, both root's and as PID 1 makes them.
+    fn stand_in_for_systemd() -> std::result::Result<(), String> {
+        use nix::mount::{mount, MsFlags};
+        use nix::sys::stat::{makedev, mknod, Mode as Perm};
+        let tmpfs = |at: &str| {
+            mount(
+                Some("tmpfs"),
+                at,
+                Some("tmpfs"),
+                MsFlags::empty(),
+                Some("mode=0755"),
+            )
+            .map_err(|e| format!("tmpfs on {at}: {e}"))
+        };
+        if !Path::new(INACCESSIBLE).exists() {
+            tmpfs("/run")?;
+            let dir = Path::new(INACCESSIBLE);
+            std::fs::create_dir_all(dir.join("dir")).map_err(|e| e.to_string())?;
+            std::fs::write(dir.join("reg"), "").map_err(|e| e.to_string())?;
+            mknod(
+                &dir.join("chr"),
+                SFlag::S_IFCHR,
+                Perm::empty(),
+                makedev(0, 0),
+            )
+            .map_err(|e| e.to_string())?;
+            for node in ["dir", "reg", "chr"] {
+                nix::sys::stat::fchmodat(
+                    nix::fcntl::AT_FDCWD,
+                    &dir.join(node),
+                    Perm::empty(),
+                    nix::sys::stat::FchmodatFlags::NoFollowSymlink,
+                )
+                .map_err(|e| e.to_string())?;
+            }
+        }
+        if !Path::new("/usr/lib/modules").exists() {
+            tmpfs("/usr/lib")?;
+            std::fs::create_dir_all("/usr/lib/modules/6.1.0").map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    /// Every mount point at or beneath `under`, and whether what is visible there is
+    /// read-only (mountinfo also lists the host's mounts ssc's cover). Nothing in the
+    /// child may panic: the test harness would run on in it.
+    fn mounts_beneath(under: &str) -> std::result::Result<Vec<(String, bool)>, String> {
+        let info = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| e.to_string())?;
+        let mut points: Vec<&str> = info
+            .lines()
+            .filter_map(|l| l.split(' ').nth(4))
+            .filter(|at| Path::new(at).starts_with(under))
+            .collect();
+        points.sort();
+        points.dedup();
+        let ro = |at: &str| match nix::sys::statvfs::statvfs(at) {
+            Ok(st) => Ok((at.to_string(), st.flags().contains(FsFlags::ST_RDONLY))),
+            Err(e) => Err(format!("{at}: {e}")),
+        };
+        points.into_iter().map(ro).collect()
+    }
+
+    /// `path` is now the inaccessible node of its type (if the host has `path`).
+    fn hidden(path: &str, node: &str) -> std::result::Result<(), String> {
+        let Ok(st) = nix::sys::stat::stat(path) else {
+            return Ok(());
+        };
+        let want = nix::sys::stat::stat(&Path::new(INACCESSIBLE).join(node))
+            .map_err(|e| format!("{INACCESSIBLE}/{node}: {e}"))?;
+        match (st.st_dev, st.st_ino, st.st_mode & 0o7777) == (want.st_dev, want.st_ino, 0) {
+            true => Ok(()),
+            false => Err(format!("{path} is not the inaccessible {node}")),
+        }
+    }
+
+    fn errno_of(r: std::io::Result<impl Sized>) -> Option<Errno> {
+        r.err().and_then(|e| e.raw_os_error()).map(Errno::from_raw)
+    }
+
+    /// The four ProtectKernel*=/ProtectControlGroups= settings, built from systemd's list
+    /// for real; with `only_tunables`, ProtectKernelTunables= alone.
+    fn build_kernel_settings(only_tunables: bool) {
+        use crate::sandbox::plan::{plan, Settings};
+        let caller = Caller::from_process().unwrap();
+        if !caller.uid.is_root() {
+            // The first test shows unprivileged callers stop at unshare.
+            return;
+        }
+        let on = |key| {
+            Some(Origin {
+                key,
+                at: "test:1".into(),
+            })
+        };
+        let all = |key| if only_tunables { None } else { on(key) };
+        let settings = Settings {
+            protect_kernel_tunables: on("ProtectKernelTunables"),
+            protect_kernel_modules: all("ProtectKernelModules"),
+            protect_kernel_logs: all("ProtectKernelLogs"),
+            protect_control_groups: all("ProtectControlGroups"),
+            ..Settings::default()
+        };
+        in_child(move || {
+            privileged::unshare_mount_namespace(&caller).map_err(|e| e.to_string())?;
+            // domainname is per UTS namespace: a failing check leaves the host's alone.
+            nix::sched::unshare(nix::sched::CloneFlags::CLONE_NEWUTS).map_err(|e| e.to_string())?;
+            stand_in_for_systemd()?;
+            let list = plan(&settings)
+                .into_iter()
+                .map(|m| (m, AS_SYSTEMD))
+                .collect();
+            let prepared = prepare(list).map_err(|e| e.to_string())?;
+            prepared.build(&caller).map_err(|e| e.to_string())?;
+            let domainname = std::fs::OpenOptions::new()
+                .write(true)
+                .open("/proc/sys/kernel/domainname");
+            if errno_of(domainname) != Some(Errno::EROFS) {
+                return Err("/proc/sys/kernel/domainname is writable".into());
+            }
+            let sys = mounts_beneath("/sys")?;
+            if mounts_beneath("/proc/sys")? != [("/proc/sys".to_string(), true)] {
+                return Err("/proc/sys is not one read-only mount".into());
+            }
+            let cgroup = |at: &str| Path::new(at).starts_with("/sys/fs/cgroup");
+            // Only ProtectKernelTunables=: /sys/fs/cgroup keeps its host's read-write.
+            let wrong = sys
+                .iter()
+                .find(|(at, ro)| *ro == (only_tunables && cgroup(at)));
+            if let Some((at, ro)) = wrong {
+                return Err(format!("{at} is read-only: {ro}"));
+            }
+            hidden("/proc/kallsyms", "reg")?;
+            hidden("/proc/kcore", "reg")?;
+            if only_tunables {
+                return Ok(());
+            }
+            hidden("/proc/kmsg", "reg")?;
+            hidden("/dev/kmsg", "chr")?;
+            hidden("/usr/lib/modules", "dir")?;
+            // Through root's /lib -> usr/lib on merged /usr, or an entry of its own.
+            hidden("/lib/modules", "dir")?;
+            // And as someone else than root, they cannot be opened.
+            nix::unistd::setgroups(&[]).map_err(|e| e.to_string())?;
+            let nobody = nix::unistd::Uid::from_raw(65534);
+            let nogroup = nix::unistd::Gid::from_raw(65534);
+            nix::unistd::setresgid(nogroup, nogroup, nogroup).map_err(|e| e.to_string())?;
+            nix::unistd::setresuid(nobody, nobody, nobody).map_err(|e| e.to_string())?;
+            let denied = [
+                errno_of(std::fs::File::open("/proc/kallsyms")),
+                errno_of(std::fs::File::open("/dev/kmsg")),
+                errno_of(std::fs::read_dir("/usr/lib/modules")),
+                errno_of(std::fs::read_dir("/lib/modules")),
+            ];
+            match denied.iter().all(|e| *e == Some(Errno::EACCES)) {
+                true => Ok(()),
+                false => Err(format!("opened as nobody: {denied:?}")),
+            }
+        });
+    }
+
+    #[test]
+    fn builds_protect_kernel_and_control_groups_for_real() {
+        build_kernel_settings(false);
+    }
+
+    #[test]
+    fn builds_protect_kernel_tunables_alone_for_real() {
+        build_kernel_settings(true);
     }
 }

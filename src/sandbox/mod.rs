@@ -4,6 +4,8 @@
 //! - `paths`, `tmpfs`: the keys' values, parsed as systemd parses them, and specifiers;
 //! - `settings`: a profile's keys for this caller, specifiers expanded;
 //! - `plan`: those settings to systemd's ordered, pruned mount list (pure);
+//! - `protect_kernel`: ProtectKernelTunables=, -Modules=, -Logs= and ProtectControlGroups=
+//!   as systemd's tables of mounts;
 //! - `private_tmp`: PrivateTmp's binds of X11 and XAUTHORITY into the private /tmp;
 //! - `resolve`: paths to fds, as the caller, following no link the caller could plant;
 //! - `build`: the list made from those fds, root's part through privileged.rs;
@@ -14,6 +16,7 @@ pub mod kernel;
 pub mod paths;
 pub mod plan;
 pub mod private_tmp;
+mod protect_kernel;
 pub mod resolve;
 mod settings;
 pub mod tmpfs;

@@ -3,8 +3,9 @@
 //! sort_and_drop_unused_mounts(), as a pure function of expanded settings.
 //!
 //! Each setting adds entries (append_access_mounts, append_bind_mounts,
-//! append_tmpfs_mounts, the private /tmp, append_protect_home, append_protect_system, in
-//! that order); then they are sorted, parents first and, for one path, by priority
+//! append_tmpfs_mounts, the private /tmp, the ProtectKernel*= and ProtectControlGroups=
+//! tables (protect_kernel.rs), append_protect_home, append_protect_system, in that order);
+//! then they are sorted, parents first and, for one path, by priority
 //! (mount_path_compare), and pruned: duplicates (drop_duplicates), whatever lies beneath an
 //! inaccessible path (drop_inaccessible), and read-only, read-write or implicit read-write
 //! entries under a parent of the same kind (drop_nop).
@@ -20,6 +21,7 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use super::paths::{ProtectHome, ProtectSystem};
+use super::protect_kernel;
 use super::tmpfs::Tmpfs;
 
 /// Where an entry comes from, for --dry-run and error messages.
@@ -71,6 +73,12 @@ pub struct Settings {
     pub temporary_file_systems: Vec<Temporary>,
     /// ssc's PrivateTmp=yes: /tmp and /var/tmp join the list as systemd's PRIVATE_TMP does.
     pub private_tmp: Option<Origin>,
+    /// ProtectKernelTunables=, ProtectKernelModules=, ProtectKernelLogs= and
+    /// ProtectControlGroups=, where yes.
+    pub protect_kernel_tunables: Option<Origin>,
+    pub protect_kernel_modules: Option<Origin>,
+    pub protect_kernel_logs: Option<Origin>,
+    pub protect_control_groups: Option<Origin>,
 }
 
 /// What becomes of a path, in systemd's order of priority (enum MountMode): of two entries
@@ -232,6 +240,9 @@ pub fn plan(s: &Settings) -> Vec<Mount> {
         for dir in ["/tmp", "/var/tmp"] {
             add(dir, Mode::PrivateTmp, false, false, origin);
         }
+    }
+    for (path, mode, ignore, origin) in protect_kernel::entries(s) {
+        add(path, mode, false, ignore, origin);
     }
     if let Some((home, origin)) = &s.protect_home {
         for path in HOMES {
@@ -674,5 +685,151 @@ mod tests {
             ]
         );
         assert!(lines.iter().all(|l| !l.contains('\n')));
+    }
+
+    /// ProtectKernelTunables='s /proc entries, all skipped if missing.
+    const PROC_TUNABLES: [&str; 14] = [
+        "/proc/acpi ro?",
+        "/proc/apm ro?",
+        "/proc/asound ro?",
+        "/proc/bus ro?",
+        "/proc/fs ro?",
+        "/proc/irq ro?",
+        "/proc/kallsyms inaccessible?",
+        "/proc/kcore inaccessible?",
+        "/proc/latency_stats ro?",
+        "/proc/mtrr ro?",
+        "/proc/scsi ro?",
+        "/proc/sys ro?",
+        "/proc/sysrq-trigger ro?",
+        "/proc/timer_stats ro?",
+    ];
+
+    fn kernel(tunables: bool, modules: bool, logs: bool, cgroups: bool) -> Settings {
+        let on = |yes: bool, key| yes.then(|| at(key));
+        Settings {
+            protect_kernel_tunables: on(tunables, "ProtectKernelTunables"),
+            protect_kernel_modules: on(modules, "ProtectKernelModules"),
+            protect_kernel_logs: on(logs, "ProtectKernelLogs"),
+            protect_control_groups: on(cgroups, "ProtectControlGroups"),
+            ..Settings::default()
+        }
+    }
+
+    #[test]
+    fn each_kernel_setting_alone() {
+        let mut tunables = PROC_TUNABLES.to_vec();
+        // /sys/fs/bpf and /sys/kernel/* are read-only under a read-only /sys: nops.
+        tunables.extend([
+            "/sys ro",
+            "/sys/fs/cgroup rw-implicit",
+            "/sys/fs/selinux rw-implicit?",
+        ]);
+        assert_eq!(summary(&kernel(true, false, false, false)), tunables);
+        assert_eq!(
+            summary(&kernel(false, true, false, false)),
+            [
+                "/lib/modules inaccessible?",
+                "/usr/lib/modules inaccessible?"
+            ]
+        );
+        assert_eq!(
+            summary(&kernel(false, false, true, false)),
+            ["/dev/kmsg inaccessible?", "/proc/kmsg inaccessible?"]
+        );
+        assert_eq!(
+            summary(&kernel(false, false, false, true)),
+            ["/sys/fs/cgroup ro"]
+        );
+        // Each entry names its key for --dry-run.
+        for (s, key) in [
+            (kernel(true, false, false, false), "ProtectKernelTunables"),
+            (kernel(false, true, false, false), "ProtectKernelModules"),
+            (kernel(false, false, true, false), "ProtectKernelLogs"),
+            (kernel(false, false, false, true), "ProtectControlGroups"),
+        ] {
+            assert!(plan(&s).iter().all(|m| m.origin.key == key), "{key}");
+        }
+        let line = plan(&kernel(false, false, true, false))[0].to_string();
+        assert_eq!(
+            line,
+            "/dev/kmsg: inaccessible, if it exists (ProtectKernelLogs= at /etc/ssc/profiles.d/t.conf:17)"
+        );
+    }
+
+    #[test]
+    fn control_groups_make_the_tunables_cgroup_entry_read_only() {
+        let s = kernel(true, false, false, true);
+        let mut want = PROC_TUNABLES.to_vec();
+        // /sys/fs/cgroup read-only outranks its implicit read-write entry, and is then a
+        // nop under the read-only /sys.
+        want.extend(["/sys ro", "/sys/fs/selinux rw-implicit?"]);
+        assert_eq!(summary(&s), want);
+        let sys = plan(&s).into_iter().find(|m| m.path == "/sys").unwrap();
+        assert_eq!(sys.origin.key, "ProtectKernelTunables");
+        // ReadWritePaths= for /sys/fs/cgroup itself ranks after read-only, as in systemd;
+        // one beneath it stays.
+        let rw = Settings {
+            read_write_paths: access("ReadWritePaths", &["/sys/fs/cgroup", "/sys/fs/cgroup/x"]),
+            ..s.clone()
+        };
+        let mut with_rw = want.clone();
+        with_rw.insert(want.len() - 1, "/sys/fs/cgroup/x rw");
+        assert_eq!(summary(&rw), with_rw);
+    }
+
+    #[test]
+    fn kernel_tunables_under_protect_system_strict() {
+        let s = Settings {
+            protect_system: system(ProtectSystem::Strict),
+            ..kernel(true, true, true, false)
+        };
+        let mut want = vec![
+            "/ ro",
+            "/dev rw-implicit",
+            "/dev/kmsg inaccessible?",
+            "/home rw-implicit?",
+            "/lib/modules inaccessible?",
+            "/proc rw-implicit",
+        ];
+        want.extend(PROC_TUNABLES[..7].iter().copied());
+        want.extend(["/proc/kcore inaccessible?", "/proc/kmsg inaccessible?"]);
+        want.extend(PROC_TUNABLES[8..].iter().copied());
+        // /sys read-only outranks strict's implicit read-write entry, and is then a nop
+        // under "/"; its implicitly read-write entries stay.
+        want.extend([
+            "/root rw-implicit?",
+            "/run/user rw-implicit?",
+            "/sys/fs/cgroup rw-implicit",
+            "/sys/fs/selinux rw-implicit?",
+            "/usr/lib/modules inaccessible?",
+        ]);
+        assert_eq!(summary(&s), want);
+    }
+
+    #[test]
+    fn kernel_settings_with_private_tmp_and_protect_home() {
+        let s = Settings {
+            private_tmp: Some(at("PrivateTmp")),
+            protect_home: home(ProtectHome::Yes),
+            inaccessible_paths: access("InaccessiblePaths", &["/usr/lib"]),
+            ..kernel(false, true, true, true)
+        };
+        assert_eq!(
+            summary(&s),
+            [
+                "/dev/kmsg inaccessible?",
+                "/home inaccessible?",
+                "/lib/modules inaccessible?",
+                "/proc/kmsg inaccessible?",
+                "/root inaccessible?",
+                "/run/user inaccessible?",
+                "/sys/fs/cgroup ro",
+                "/tmp private-tmp",
+                // /usr/lib/modules goes with everything beneath /usr/lib.
+                "/usr/lib inaccessible",
+                "/var/tmp private-tmp",
+            ]
+        );
     }
 }

@@ -10,7 +10,7 @@
 use std::ffi::{OsStr, OsString};
 use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
-use std::path::{Component, Path};
+use std::path::{Component, Path, PathBuf};
 
 use nix::errno::Errno;
 use nix::fcntl::{open, openat, readlinkat, OFlag};
@@ -106,10 +106,22 @@ pub fn lookup(path: &Path, links: Links) -> Result<Found, Refusal> {
 /// Looks up `path` from the directory `start`, which is also where an absolute link
 /// leads: the root of the tree being looked at.
 pub fn walk(start: OwnedFd, path: &Path, links: Links) -> Result<Found, Refusal> {
+    walk_named(start, path, links).map(|(found, _)| found)
+}
+
+/// Looks up the absolute `path` following root's links, and says where it leads: the
+/// path with no link in it, as systemd's chase_symlinks() would make it.
+pub fn real_path(path: &Path) -> Result<(Found, PathBuf), Refusal> {
+    walk_named(root()?, path, Links::Trusted)
+}
+
+fn walk_named(start: OwnedFd, path: &Path, links: Links) -> Result<(Found, PathBuf), Refusal> {
     let again = dup(&start).map_err(|e| Refusal::Failed("/".into(), e))?;
     let st = fstat(&start).map_err(|e| Refusal::Failed(".".into(), e))?;
     // The directories walked so far, for `..` in a trusted link; the last is the current.
     let mut dirs: Vec<(OwnedFd, FileStat)> = vec![(start, st)];
+    // The names of `dirs` after the first: the path walked, links resolved.
+    let mut names: Vec<OsString> = Vec::new();
     let mut todo: Vec<OsString> = components(path).into_iter().rev().collect();
     let mut followed = 0;
     let mut found = 0;
@@ -119,6 +131,7 @@ pub fn walk(start: OwnedFd, path: &Path, links: Links) -> Result<Found, Refusal>
         if name == ".." {
             if dirs.len() > 1 {
                 dirs.pop();
+                names.pop();
             }
             continue;
         }
@@ -136,6 +149,7 @@ pub fn walk(start: OwnedFd, path: &Path, links: Links) -> Result<Found, Refusal>
         if kind_of(&st) != SFlag::S_IFLNK {
             found += 1;
             dirs.push((fd, st));
+            names.push(name);
             continue;
         }
         if links == Links::None || st.st_uid != 0 || !root_only(dir_st) {
@@ -150,11 +164,13 @@ pub fn walk(start: OwnedFd, path: &Path, links: Links) -> Result<Found, Refusal>
             let root = dup(&again).map_err(|e| Refusal::Failed("/".into(), e))?;
             let st = fstat(&root).map_err(|e| Refusal::Failed("/".into(), e))?;
             dirs = vec![(root, st)];
+            names.clear();
         }
         todo.extend(components(Path::new(&target)).into_iter().rev());
     }
     let (fd, st) = dirs.pop().expect("never empty");
-    Ok(Found::of(fd, &st))
+    let real = names.iter().fold(PathBuf::from("/"), |p, n| p.join(n));
+    Ok((Found::of(fd, &st), real))
 }
 
 /// A second fd for the same open file.
@@ -239,7 +255,6 @@ pub fn create(dir: OwnedFd, names: &[&OsStr], last: MountPoint, mode: u32) -> Re
 mod tests {
     use super::*;
     use std::os::unix::fs::{symlink, PermissionsExt};
-    use std::path::PathBuf;
 
     fn tempdir(tag: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("ssc-resolve-{tag}-{}", std::process::id()));
@@ -278,17 +293,21 @@ mod tests {
         std::fs::create_dir_all(d.join("real/inner")).unwrap();
         symlink("real", d.join("rel")).unwrap();
         symlink(d.join("real"), d.join("abs")).unwrap();
+        symlink("./real/../real", d.join("dots")).unwrap();
         let dir_st = nix::sys::stat::stat(&d).unwrap();
         let link_st = nix::sys::stat::lstat(&d.join("rel")).unwrap();
         let trusted = link_st.st_uid == 0 && root_only(&dir_st);
         let real = nix::sys::stat::stat(&d.join("real/inner")).unwrap();
-        for link in ["rel", "abs"] {
+        for link in ["rel", "abs", "dots"] {
             assert!(matches!(
                 refusal(lookup(&d.join(link).join("inner"), Links::None)),
                 Refusal::UntrustedLink(_)
             ));
-            match lookup(&d.join(link).join("inner"), Links::Trusted) {
-                Ok(found) => assert!(trusted && found.is(&real), "{link}"),
+            match real_path(&d.join(link).join("inner")) {
+                Ok((found, path)) => {
+                    assert!(trusted && found.is(&real), "{link}");
+                    assert_eq!(path, d.join("real/inner"));
+                }
                 Err(Refusal::UntrustedLink(at)) => {
                     assert!(!trusted, "{link}");
                     assert!(Path::new(&at).ends_with(link));

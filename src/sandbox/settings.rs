@@ -1,4 +1,5 @@
-//! A profile's file-system keys and PrivateTmp as `plan::Settings` for one caller: lists
+//! A profile's file-system keys, the mount half of ProtectKernel* and ProtectControlGroups,
+//! and PrivateTmp as `plan::Settings` for one caller: lists
 //! accumulated and reset as systemd does, specifiers expanded with the caller's home and
 //! name from the password database and her uid, never from her environment, and each
 //! entry marked with the profile's file:line.
@@ -10,6 +11,7 @@ use super::plan::{Access, Bind, Origin, Settings, Temporary};
 use crate::credentials::Caller;
 use crate::error::{Error, Result};
 use crate::profile::file_system::FileSystem;
+use crate::profile::kernel::Kernel;
 use crate::profile::{Profile, Setting, Source};
 
 pub fn of(profile: &Profile, caller: &Caller) -> Result<Settings> {
@@ -26,6 +28,19 @@ pub fn of(profile: &Profile, caller: &Caller) -> Result<Settings> {
         s.private_tmp = Some(origin("PrivateTmp", 0));
     }
     for setting in &profile.settings {
+        if let Setting::Kernel(k, line) = setting {
+            let field = match k {
+                Kernel::ProtectKernelTunables(on) => Some((&mut s.protect_kernel_tunables, on)),
+                Kernel::ProtectKernelModules(on) => Some((&mut s.protect_kernel_modules, on)),
+                Kernel::ProtectKernelLogs(on) => Some((&mut s.protect_kernel_logs, on)),
+                Kernel::ProtectControlGroups(on) => Some((&mut s.protect_control_groups, on)),
+                _ => None,
+            };
+            if let Some((field, on)) = field {
+                *field = on.then(|| origin(k.key(), *line));
+            }
+            continue;
+        }
         let Setting::FileSystem(fs, line) = setting else {
             continue;
         };

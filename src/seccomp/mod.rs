@@ -1,0 +1,592 @@
+//! systemd's seccomp settings for a scope, which systemd refuses on one: the filters its
+//! executor installs for a service, compiled when the profile loads and installed as the
+//! caller, under no_new_privs, as the last step before exec. No root code is involved.
+//!
+//! Like systemd (exec_invoke(), v252 and v257), ssc installs one filter per setting and
+//! per ABI, in systemd's order. Filters stack: for a call, the kernel runs every one, and
+//! the strictest action wins (kill before errno before allow); of two errnos, the filter
+//! installed later wins. Same filters in the same order give the same verdicts, errno
+//! included. ssc's own terminal rule goes first, so that any of systemd's settings that
+//! also covers ioctl() decides as it would under systemd.
+//!
+//! Each filter covers one ABI, and lets the others pass to theirs: on x86-64, i386
+//! (int 0x80) and x32 are filtered as well as the native ABI, so a deny list cannot be
+//! bypassed through a second ABI. SystemCallArchitectures= then refuses whole ABIs.
+
+pub mod groups;
+mod install;
+mod libseccomp;
+pub mod names;
+mod settings;
+mod steps;
+pub mod values;
+
+use nix::errno::Errno;
+
+use crate::error::{Error, Result};
+use crate::profile::Profile;
+use libseccomp::{Arch, Filter};
+use settings::Settings;
+
+/// systemd's seccomp_local_archs: the ABIs the kernel accepts from a process of ssc's
+/// architecture, the native one last.
+#[cfg(target_arch = "x86_64")]
+const LOCAL_ARCHS: &[Arch] = &[libseccomp::X86, libseccomp::X32, libseccomp::X86_64];
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("ssc's seccomp settings know the ABIs of x86-64 only (src/seccomp/mod.rs)");
+
+/// One setting's filters: one program per ABI it covers.
+#[derive(Debug)]
+pub struct Step {
+    pub key: &'static str,
+    /// "FILE:LINE", or "built-in NAME".
+    pub at: String,
+    /// What the filters do, for --dry-run.
+    pub what: String,
+    programs: Vec<(Arch, Vec<libc::sock_filter>)>,
+}
+
+/// Every filter a profile asks for, in the order they are installed.
+#[derive(Debug, Default)]
+pub struct Filters(Vec<Step>);
+
+/// The filters of a profile, compiled. Errors are the profile's: exit 125 before any
+/// privileged step.
+pub fn compile(profile: &Profile) -> Result<Filters> {
+    let s = Settings::of(profile);
+    let mut c = Compiler {
+        s: &s,
+        archs: LOCAL_ARCHS.to_vec(),
+        steps: Vec::new(),
+    };
+    if s.terminal {
+        let what = "ioctl(TIOCSTI, TIOCLINUX), low 32 bits of the request: EPERM";
+        c.each_arch("NoNewPrivileges", what, steps::terminal)?;
+    }
+    let (allow_list, families) = &s.address_families;
+    if *allow_list || families.as_ref().is_some_and(|f| !f.is_empty()) {
+        let set = families.clone().unwrap_or_default();
+        let what = format!(
+            "socket() {} families {:?}: EAFNOSUPPORT (not on i386, where socket() is socketcall)",
+            if *allow_list { "outside the" } else { "in the" },
+            set
+        );
+        c.some_archs("RestrictAddressFamilies", &what, |f, a| {
+            steps::address_families(f, a, *allow_list, &set)
+        })?;
+    }
+    if s.memory_deny_write_execute {
+        let what = "mmap() writable and executable, mprotect()/pkey_mprotect() to executable, shmat(SHM_EXEC): EPERM";
+        c.each_arch(
+            "MemoryDenyWriteExecute",
+            what,
+            steps::memory_deny_write_execute,
+        )?;
+    }
+    if s.restrict_realtime {
+        let what = "sched_setscheduler() to a realtime policy: EPERM";
+        c.each_arch("RestrictRealtime", what, steps::restrict_realtime)?;
+    }
+    if s.restrict_suid_sgid {
+        let what = "chmod(), mkdir(), mknod(), open(O_CREAT) and their kin with S_ISUID or S_ISGID: EPERM; openat2(): ENOSYS";
+        c.each_arch("RestrictSUIDSGID", what, steps::restrict_suid_sgid)?;
+    }
+    if let Some(kept) = s
+        .restrict_namespaces
+        .filter(|k| k & names::ALL_NAMESPACES != names::ALL_NAMESPACES)
+    {
+        let kept_names: Vec<&str> = names::NAMESPACES
+            .iter()
+            .filter(|(_, f)| kept & f != 0)
+            .map(|(n, _)| *n)
+            .collect();
+        let what = format!(
+            "unshare(), clone() and setns() of any namespace type but [{}]: EPERM; clone3(): ENOSYS",
+            kept_names.join(" ")
+        );
+        c.each_arch("RestrictNamespaces", &what, |f, a| {
+            steps::restrict_namespaces(f, a, kept)
+        })?;
+    }
+    if s.protect_kernel_tunables {
+        c.some_archs(
+            "ProtectKernelTunables",
+            "_sysctl(): EPERM",
+            steps::protect_sysctl,
+        )?;
+    }
+    if s.protect_kernel_modules {
+        let what = "init_module(), finit_module(), delete_module() (@module): EPERM";
+        c.each_arch("ProtectKernelModules", what, steps::protect_kernel_modules)?;
+    }
+    if s.protect_kernel_logs {
+        c.each_arch(
+            "ProtectKernelLogs",
+            "syslog(): EPERM",
+            steps::protect_syslog,
+        )?;
+    }
+    if !s.archs.is_empty() {
+        c.restrict_archs()?;
+    }
+    if s.lock_personality {
+        let p = personality();
+        let what = format!("personality() other than {p:#x}: EPERM");
+        c.each_arch("LockPersonality", &what, |f, a| {
+            steps::lock_personality(f, a, p)
+        })?;
+    }
+    if let Some(filter) = &s.syscall_filter {
+        c.syscall_filter(filter)?;
+    }
+    Ok(Filters(c.steps))
+}
+
+struct Compiler<'a> {
+    s: &'a Settings,
+    /// The ABIs still to filter: SystemCallArchitectures= takes out those it refuses.
+    archs: Vec<Arch>,
+    steps: Vec<Step>,
+}
+
+impl Compiler<'_> {
+    fn each_arch(
+        &mut self,
+        key: &'static str,
+        what: &str,
+        mut add: impl FnMut(&mut Filter, Arch) -> std::result::Result<(), Errno>,
+    ) -> Result<()> {
+        self.some_archs(key, what, |f, a| add(f, a).map(|()| true))
+    }
+
+    /// A filter on each ABI for which `add` returns true (false: the setting does not
+    /// apply there, as systemd decides).
+    fn some_archs(
+        &mut self,
+        key: &'static str,
+        what: &str,
+        mut add: impl FnMut(&mut Filter, Arch) -> std::result::Result<bool, Errno>,
+    ) -> Result<()> {
+        self.with_default(key, what, libseccomp::ALLOW, |f, a| add(f, a))
+    }
+
+    fn with_default(
+        &mut self,
+        key: &'static str,
+        what: &str,
+        default_action: u32,
+        mut add: impl FnMut(&mut Filter, Arch) -> std::result::Result<bool, Errno>,
+    ) -> Result<()> {
+        let mut programs = Vec::new();
+        for &arch in &self.archs {
+            let failed = |e: Errno| self.failed(key, arch, e);
+            let mut f = Filter::for_arch(arch, default_action).map_err(failed)?;
+            if add(&mut f, arch).map_err(failed)? {
+                programs.push((arch, f.export().map_err(failed)?));
+            }
+        }
+        self.push(key, what, programs);
+        Ok(())
+    }
+
+    fn push(
+        &mut self,
+        key: &'static str,
+        what: &str,
+        programs: Vec<(Arch, Vec<libc::sock_filter>)>,
+    ) {
+        let at = match self.s.at.get(key) {
+            Some(at) => at.clone(),
+            None => "ssc's own rule, under NoNewPrivileges".into(),
+        };
+        self.steps.push(Step {
+            key,
+            at,
+            what: what.into(),
+            programs,
+        });
+    }
+
+    fn failed(&self, key: &str, arch: Arch, e: Errno) -> Error {
+        let at = self.s.at.get(key).map_or("", String::as_str);
+        Error::Profile(format!(
+            "{at}: {key}: cannot compile the seccomp filter for {}: {e}",
+            arch_name(arch)
+        ))
+    }
+
+    /// seccomp_restrict_archs(): one filter that kills a process calling through any
+    /// ABI but the native one and those listed. Later settings skip the ABIs it refuses.
+    fn restrict_archs(&mut self) -> Result<()> {
+        let native = libseccomp::native();
+        let (kept, refused): (Vec<Arch>, Vec<Arch>) = self
+            .archs
+            .iter()
+            .filter(|&&a| a != native)
+            .partition(|a| self.s.archs.contains(a));
+        if refused.is_empty() {
+            return Ok(());
+        }
+        let failed = |e| self.failed("SystemCallArchitectures", native, e);
+        let f = Filter::only_archs(&kept).map_err(failed)?;
+        let program = f.export().map_err(failed)?;
+        self.archs.retain(|a| !refused.contains(a));
+        let names: Vec<&str> = refused.iter().map(|&a| arch_name(a)).collect();
+        let what = format!(
+            "any system call through {}: the process is killed (SIGSYS)",
+            names.join(", ")
+        );
+        self.push("SystemCallArchitectures", &what, vec![(native, program)]);
+        Ok(())
+    }
+
+    /// apply_syscall_filter(), as systemd 257: write() is always allowed, because ssc
+    /// must be able to report an exec that fails.
+    fn syscall_filter(&mut self, filter: &settings::SyscallFilter) -> Result<()> {
+        let mut filter = filter.clone();
+        if let Some(write) = libseccomp::resolve("write") {
+            match filter.allow_list {
+                true => filter.calls.insert(write, None),
+                false => filter.calls.remove(&write),
+            };
+        }
+        let negative = match self.s.syscall_errno {
+            values::ErrorNumber::Kill => libseccomp::kill_process(),
+            values::ErrorNumber::Errno(e) => libseccomp::errno_action(e),
+        };
+        let known: Vec<i32> = groups::GROUPS
+            .iter()
+            .find(|(g, _)| *g == "@known")
+            .map_or(&[][..], |(_, m)| m)
+            .iter()
+            .filter_map(|n| libseccomp::resolve(n))
+            .filter(|&nr| nr >= 0)
+            .collect();
+        let default_action = match filter.allow_list {
+            true => libseccomp::errno_action(libc::ENOSYS as u16),
+            false => libseccomp::ALLOW,
+        };
+        let what = format!(
+            "{} {} system calls{}; {}",
+            if filter.allow_list {
+                "allow list of"
+            } else {
+                "deny list of"
+            },
+            filter.calls.len(),
+            if filter.allow_list {
+                " (@default and write included)"
+            } else {
+                ""
+            },
+            match (filter.allow_list, self.s.syscall_errno) {
+                (true, e) => format!(
+                    "any other: {} ({}), ENOSYS if systemd does not know it",
+                    verdict(e),
+                    "SystemCallErrorNumber"
+                ),
+                (false, e) => format!("those listed: {} unless given their own", verdict(e)),
+            }
+        );
+        self.with_default("SystemCallFilter", &what, default_action, |f, a| {
+            steps::syscall_filter(f, a, &filter, negative, &known).map(|()| true)
+        })
+    }
+}
+
+fn verdict(e: values::ErrorNumber) -> String {
+    match e {
+        values::ErrorNumber::Kill => "killed (SIGSYS)".into(),
+        values::ErrorNumber::Errno(n) => names::errno_name(n),
+    }
+}
+
+/// systemd's opinionated_personality(): PER_LINUX32 if ssc runs under it, else PER_LINUX.
+fn personality() -> u64 {
+    const PER_LINUX32: u64 = 0x0008;
+    const QUERY: libc::c_ulong = 0xffff_ffff;
+    // SAFETY: the query value only reads the personality.
+    let current = unsafe { libc::personality(QUERY) };
+    match current >= 0 && (current as u64 & 0xff) == PER_LINUX32 {
+        true => PER_LINUX32,
+        false => 0,
+    }
+}
+
+fn arch_name(arch: Arch) -> &'static str {
+    match arch {
+        libseccomp::X86 => "x86",
+        libseccomp::X32 => "x32",
+        libseccomp::X86_64 => "x86-64",
+        _ => "native",
+    }
+}
+
+impl Filters {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// For --dry-run: one line per setting, in the order of installation.
+    pub fn describe(&self) -> Vec<String> {
+        self.0
+            .iter()
+            .map(|s| {
+                let abis: Vec<String> = s
+                    .programs
+                    .iter()
+                    .map(|(a, p)| format!("{} {}", arch_name(*a), p.len()))
+                    .collect();
+                format!(
+                    "seccomp {} ({}): {} [instructions: {}]",
+                    s.key,
+                    s.at,
+                    s.what,
+                    abis.join(", ")
+                )
+            })
+            .collect()
+    }
+
+    /// Installs every filter. Needs no_new_privs; the caller checks it first.
+    pub fn install(&self) -> Result<()> {
+        for step in &self.0 {
+            for (arch, program) in &step.programs {
+                install::install(program).map_err(|e| {
+                    Error::Privilege(format!(
+                        "cannot install the seccomp filter for {} ({}, {}): {e}",
+                        step.key,
+                        step.at,
+                        arch_name(*arch)
+                    ))
+                })?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `ssc --list-syscall-groups`: the groups in `systemd-analyze syscall-filter`'s layout.
+pub fn list_groups() -> String {
+    let mut out = format!("# systemd {}\n\n", groups::REFERENCE);
+    for (name, members) in groups::GROUPS {
+        out.push_str(name);
+        out.push('\n');
+        for m in *members {
+            out.push_str("    ");
+            out.push_str(m);
+            out.push('\n');
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    //! The filters for real, on this machine's kernel: each call runs in a child of its
+    //! own that installed them, so that a kill or a personality change stays there.
+
+    use super::*;
+    use crate::profile::parse;
+    use std::path::Path;
+
+    #[derive(Debug, PartialEq, Eq)]
+    enum Verdict {
+        Done,
+        Errno(i32),
+        Killed,
+    }
+    use Verdict::*;
+
+    fn verdict(text: &str, call: fn() -> i64) -> Verdict {
+        let p = parse("k", Path::new("/etc/ssc/profiles.d/k.conf"), text).unwrap();
+        let filters = compile(&p).unwrap();
+        // SAFETY: the child only makes system calls and exits; it returns nothing to the
+        // test harness's threads.
+        match unsafe { libc::fork() } {
+            0 => {
+                // SAFETY: plain system calls; _exit never returns.
+                unsafe {
+                    libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                    let code = match filters.install() {
+                        Err(_) => 255,
+                        Ok(()) => match call() {
+                            r if r < 0 => *libc::__errno_location(),
+                            _ => 0,
+                        },
+                    };
+                    libc::_exit(code)
+                }
+            }
+            pid => {
+                let mut status = 0;
+                // SAFETY: waits for the child forked above.
+                assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+                if libc::WIFSIGNALED(status) {
+                    assert_eq!(libc::WTERMSIG(status), libc::SIGSYS);
+                    return Killed;
+                }
+                match libc::WEXITSTATUS(status) {
+                    255 => panic!("the filters did not install"),
+                    0 => Done,
+                    e => Errno(e),
+                }
+            }
+        }
+    }
+
+    /// A system call through the i386 ABI (int 0x80), as a 32-bit program makes it.
+    fn int80(nr: u32, a: u32, b: u32) -> i64 {
+        let ret: i32;
+        // SAFETY: int 0x80 takes its arguments in eax, ebx, ecx (rbx is LLVM's, hence the
+        // exchange), edx; it changes only eax; none of the calls used here touch memory.
+        unsafe {
+            std::arch::asm!(
+                "xchg {a:r}, rbx", "int 0x80", "xchg {a:r}, rbx",
+                a = inout(reg) u64::from(a) => _,
+                inlateout("eax") nr as i32 => ret,
+                in("ecx") b,
+                in("edx") 0u32,
+            );
+        }
+        match ret {
+            r if r < 0 => {
+                // SAFETY: errno is this thread's.
+                unsafe { *libc::__errno_location() = -r };
+                -1
+            }
+            r => i64::from(r),
+        }
+    }
+
+    const I386_UNSHARE: u32 = 310;
+    const I386_SOCKET: u32 = 359;
+
+    fn tiocsti_high_bits() -> i64 {
+        let c = b'x';
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_ioctl, -1, (1u64 << 32) | libc::TIOCSTI, &c) }
+    }
+    fn unshare_user() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_unshare, libc::CLONE_NEWUSER) }
+    }
+    fn i386_unshare_user() -> i64 {
+        int80(I386_UNSHARE, libc::CLONE_NEWUSER as u32, 0)
+    }
+    fn i386_socket_inet() -> i64 {
+        int80(I386_SOCKET, libc::AF_INET as u32, libc::SOCK_STREAM as u32)
+    }
+    fn socket_inet() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_socket, libc::AF_INET, libc::SOCK_STREAM, 0) }
+    }
+    fn personality_linux32() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_personality, 0x0008) }
+    }
+    fn chmod_setuid() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_chmod, c"/nonexistent/ssc".as_ptr(), 0o4755) }
+    }
+    fn mmap_wx() -> i64 {
+        let prot = libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC;
+        let flags = libc::MAP_PRIVATE | libc::MAP_ANONYMOUS;
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_mmap, 0, 4096, prot, flags, -1, 0) }
+    }
+    fn mount_nothing() -> i64 {
+        // SAFETY: a raw system call; a pointer argument is live across it.
+        unsafe { libc::syscall(libc::SYS_mount, 0, 0, 0, 0, 0) }
+    }
+
+    const NNP: &str = "[Profile]\nNoNewPrivileges=yes\n";
+
+    #[test]
+    fn the_terminal_rule_compares_the_low_32_bits() {
+        assert_eq!(
+            verdict("[Profile]\n", tiocsti_high_bits),
+            Errno(libc::EBADF)
+        );
+        assert_eq!(verdict(NNP, tiocsti_high_bits), Errno(libc::EPERM));
+    }
+
+    #[test]
+    fn each_setting_gives_systemds_errno() {
+        let with = |keys: &str| format!("{NNP}{keys}\n");
+        assert_eq!(
+            verdict(&with("LockPersonality=yes"), personality_linux32),
+            Errno(libc::EPERM)
+        );
+        assert_eq!(
+            verdict(&with("RestrictSUIDSGID=yes"), chmod_setuid),
+            Errno(libc::EPERM)
+        );
+        assert_eq!(verdict(NNP, chmod_setuid), Errno(libc::ENOENT));
+        assert_eq!(
+            verdict(&with("MemoryDenyWriteExecute=yes"), mmap_wx),
+            Errno(libc::EPERM)
+        );
+        assert_eq!(verdict(NNP, mmap_wx), Done);
+        let unix_only = with("RestrictAddressFamilies=AF_UNIX");
+        assert_eq!(verdict(&unix_only, socket_inet), Errno(libc::EAFNOSUPPORT));
+        // As in systemd: i386 reaches socket() through socketcall too, so it is left alone.
+        assert_eq!(verdict(&unix_only, i386_socket_inet), Done);
+        assert_eq!(
+            verdict(&with("RestrictNamespaces=yes"), unshare_user),
+            Errno(libc::EPERM)
+        );
+        assert_eq!(
+            verdict(&with("RestrictNamespaces=~user"), i386_unshare_user),
+            Errno(libc::EPERM)
+        );
+    }
+
+    #[test]
+    fn deny_lists_reach_every_abi_and_the_later_filter_decides() {
+        let deny = "[Profile]\nSystemCallFilter=~unshare:ENOENT mount\n";
+        assert_eq!(verdict(deny, unshare_user), Errno(libc::ENOENT));
+        assert_eq!(verdict(deny, i386_unshare_user), Errno(libc::ENOENT));
+        assert_eq!(verdict(deny, mount_nothing), Killed);
+        // RestrictNamespaces's EPERM is installed before SystemCallFilter's ENOENT.
+        let both = format!("{deny}RestrictNamespaces=yes\n");
+        assert_eq!(verdict(&both, unshare_user), Errno(libc::ENOENT));
+        let errno = format!("{deny}SystemCallErrorNumber=EACCES\n");
+        assert_eq!(verdict(&errno, mount_nothing), Errno(libc::EACCES));
+        // A kill wins over any errno.
+        let native =
+            "[Profile]\nSystemCallArchitectures=native\nSystemCallFilter=~unshare:ENOENT\n";
+        assert_eq!(verdict(native, i386_unshare_user), Killed);
+        assert_eq!(verdict(native, unshare_user), Errno(libc::ENOENT));
+    }
+
+    #[test]
+    fn an_allow_list_denies_the_rest() {
+        let allow = "[Profile]\nSystemCallFilter=@system-service\nSystemCallErrorNumber=EPERM\n";
+        assert_eq!(verdict(allow, mount_nothing), Errno(libc::EPERM));
+        assert_eq!(verdict(allow, socket_inet), Done);
+        let kill = "[Profile]\nSystemCallFilter=@system-service\n";
+        assert_eq!(verdict(kill, mount_nothing), Killed);
+    }
+
+    #[test]
+    fn strict_compiles_its_filters_in_systemds_order() {
+        let strict = crate::profile::built_in("strict", 2).unwrap();
+        let keys: Vec<&str> = compile(&strict).unwrap().0.iter().map(|s| s.key).collect();
+        assert_eq!(
+            keys,
+            [
+                "NoNewPrivileges",
+                "RestrictRealtime",
+                "RestrictSUIDSGID",
+                "ProtectKernelTunables",
+                "ProtectKernelModules",
+                "ProtectKernelLogs",
+                "LockPersonality"
+            ]
+        );
+        let relaxed = crate::profile::built_in("relaxed", 2).unwrap();
+        assert!(compile(&relaxed).unwrap().is_empty());
+    }
+}
