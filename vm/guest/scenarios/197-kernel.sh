@@ -22,7 +22,8 @@ SCRATCH=/home/alice/.kernel-probe
 as_user "mkdir -p $SCRATCH-s $SCRATCH-c $SCRATCH-w"
 # What the Protect* keys touch.
 KPATHS=(/proc/sys /proc/sys/kernel/domainname /proc/sysrq-trigger /proc/kallsyms /proc/kcore
-    /proc/kmsg /dev/kmsg /sys/kernel /sys/fs/cgroup /usr/lib/modules /lib/modules)
+    /proc/kmsg /dev/kmsg /sys /sys/kernel /sys/kernel/debug /sys/kernel/tracing /sys/fs/bpf
+    /sys/fs/cgroup /usr/lib/modules /lib/modules)
 # Alice may read the kernel log and ask for real-time scheduling, so that what the keys
 # forbid her is not what the kernel forbids her anyway.
 dmesg_restrict=$(sysctl -n kernel.dmesg_restrict)
