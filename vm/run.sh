@@ -96,10 +96,12 @@ mkdir -p "$STAGING" "$(dirname "$CONSOLE_LOG")"
 rm -rf "$SHARE" "$OVERLAY"
 mkdir -p "$SHARE/pkg" "$SHARE/examples" "$RESULTS"
 cp -R "$HERE" "$SHARE/vm"
-# The guest has no compiler: the BPF test helper is built here, statically.
+# The guest has no compiler: the C test helpers are built here, statically.
 mkdir -p "$SHARE/bin"
-cc -static -O2 -Wall -o "$SHARE/bin/bpf-exclusive" "$HERE/guest/tools/bpf-exclusive.c" ||
-    die "cannot build vm/guest/tools/bpf-exclusive.c (needs cc and a static libc: tools/install-deps.sh)"
+for tool in bpf-exclusive kernel-probe; do
+    cc -static -O2 -Wall -Werror -o "$SHARE/bin/$tool" "$HERE/guest/tools/$tool.c" ||
+        die "cannot build vm/guest/tools/$tool.c (needs cc and a static libc: tools/install-deps.sh)"
+done
 install -m 0644 "$SSC_DEB" "$SHARE/pkg/"
 # The image's dpkg leaves /usr/share/doc out; the package scenario tries these.
 install -m 0644 "$REPO"/packaging/examples/*.conf "$SHARE/examples/"
