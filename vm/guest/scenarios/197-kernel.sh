@@ -4,7 +4,8 @@
 # alice in a service that systemd-run gives the same keys and under ssc with a profile
 # holding them. Every observation, errno and killing signal included, must be the same,
 # but for ssc's own terminal rule (TIOCSTI and TIOCLINUX are EPERM under
-# NoNewPrivileges), which is checked on its own. Then the built-in strict and relaxed.
+# NoNewPrivileges), which is checked on its own, and for ssc's known differences from
+# this systemd (known_lines), compared apart. Then the built-in strict and relaxed.
 # The outputs go to results/197-kernel/ (NN.keys, NN.systemd, NN.ssc, without-ssc).
 # timeout: 600
 
@@ -91,6 +92,40 @@ cases=(
     "RestrictSUIDSGID=yes|SystemCallFilter=~chmod:ENOENT > chmod-suid=ENOENT; fchmod-suid=EPERM"
     "SystemCallArchitectures=native|SystemCallFilter=~unshare:ENOENT > unshare-user=ENOENT; i386-unshare-user=SIGSYS"
 )
+
+# Where ssc knowingly differs from this systemd (ssc.profile(5), "Differences from
+# systemd"), the lines concerned are compared apart: known_lines prints a regex of them
+# for a case (nothing if none), known_check says what ssc must show instead.
+systemd_version=$(systemctl --version | awk 'NR == 1 { print $2 }')
+echo "# systemd $systemd_version"
+# Whether KEYS start SystemCallFilter= as an allow list (its first assignment decides).
+allow_list() { local f=${1#*SystemCallFilter=}; [[ $1 == *SystemCallFilter=* && $f != "~"* && -n ${f%%|*} ]]; }
+known_lines() { # KEYS
+    local re=()
+    # 1. ssc follows 257 in an allow list: a call outside @known (here the old sysctl(2),
+    #    on both ABIs) gets ENOSYS; 252 gives it SystemCallErrorNumber's verdict.
+    if ((systemd_version < 257)) && allow_list "$1"; then
+        re+=(sysctl i386-sysctl)
+    fi
+    # 2. ProtectKernelTunables: ssc makes /sys read-only, as systemd.exec(5) says and 252
+    #    does; 257.13 was seen to leave /sys itself writable.
+    if ((systemd_version >= 257)) && [[ $1 == *ProtectKernelTunables=yes* ]]; then
+        re+=(/sys /sys/kernel)
+    fi
+    ((${#re[@]})) && printf '^(%s) ' "$(IFS='|'; printf '%s' "${re[*]}")"
+}
+known_check() { # KEYS OURS: what ssc shows on those lines instead; a line a problem
+    if ((systemd_version < 257)) && allow_list "$1"; then
+        for l in sysctl i386-sysctl; do
+            [[ $(value "$2" $l) == ENOSYS ]] || echo "$l: ssc $(value "$2" $l), expected ENOSYS (outside @known)"
+        done
+    fi
+    if ((systemd_version >= 257)) && [[ $1 == *ProtectKernelTunables=yes* ]]; then
+        for l in /sys /sys/kernel; do
+            [[ $(value "$2" $l mnt) == ro,* ]] || echo "$l: ssc mnt=$(value "$2" $l mnt), expected read-only"
+        done
+    fi
+}
 
 # ssc's own rule: under NoNewPrivileges these are EPERM, whatever the ABI or the high bits.
 TTY_LINES=(tiocsti tiocsti-high tiocsti-i386 tioclinux tioclinux-high)
@@ -205,6 +240,8 @@ for i in "${!cases[@]}"; do
             got=$(value "$ref" "${want%%=*}")
             what=${want%%=*}
         fi
+        # The one documented expectation 257 does not meet (known difference 2).
+        [[ $what == "/sys/kernel mnt" ]] && ((systemd_version >= 257)) && continue
         [[ "|${want#*=}|" == *"|$got|"* && -n $got ]] || bad+="$what: expected ${want#*=}, systemd shows ${got:-(nothing)}"$'\n'
     done
     if ((ref_rc == 0)) && [[ $(grep -cv '^/' <<<"$ref") -ne $probe_lines ]]; then
@@ -224,6 +261,14 @@ for i in "${!cases[@]}"; do
     if ((our_rc != 0)); then
         our_view="launch refused"
     elif [[ -n $keys ]]; then our_view=$(mask_tty <<<"$ours"); else our_view=$ours; fi
+    known=$(known_lines "$keys")
+    if [[ -n $known ]] && ((our_rc == 0 && ref_rc == 0)); then
+        ref_view=$(grep -Ev "$known" <<<"$ref_view")
+        our_view=$(grep -Ev "$known" <<<"$our_view")
+        bad=$(known_check "$keys" "$ours")
+        if [[ -z $bad ]]; then pass "$n $label: ssc's known difference from systemd $systemd_version"; else
+            fail "$n $label: ssc's known difference from systemd $systemd_version" "$bad"; fi
+    fi
     if [[ $our_err == *"unknown key"* ]]; then
         pending+=("$n")
         fail "$n $label: ssc does what systemd does" \
