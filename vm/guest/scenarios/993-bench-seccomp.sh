@@ -3,7 +3,8 @@
 # in one boot: strict without its three filter-only keys (nofilter: the same mounts, the
 # ProtectKernel* filters and the terminal filter), the built-in strict, and strict with
 # every filter ssc has (bigfilter); then the same three under --dry-run, which compiles
-# the filters and installs none. alice is logged in (linger), as on a desktop.
+# the filters and installs none. With hyperfine, then interleaved; and the time inside
+# seccomp(2) under strace. alice is logged in (linger), as on a desktop.
 # timeout: 900
 
 [[ -e $SSC_SHARE/bench-requested ]] || return 0
@@ -64,8 +65,6 @@ hyperfine -N --warmup 5 --runs "$runs" --export-json "$out.json" --export-csv "$
     "$as_alice ssc --dry-run -p nofilter -- true" \
     "$as_alice ssc --dry-run -p strict -- true" \
     "$as_alice ssc --dry-run -p bigfilter -- true" >"$out.txt" 2>&1
-loginctl disable-linger alice
-rm -f $D/nofilter.conf $D/bigfilter.conf
 cat "$out.txt"
 check "seccomp benchmark produced results" test -s "$out.json"
 # Medians, and each case against nofilter, launched or dry (python3-minimal has no json).
@@ -78,3 +77,53 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
         $c["median"] * 1000, $c["mean"] * 1000, $c["stddev"] * 1000,
         ($c["user"] + $c["system"]) * 1000, $c["median"] / b[base]
 }' "$out.csv" | tee -a "$out.txt"
+
+# hyperfine runs each command's runs in one block, so the host's load drifting between
+# blocks moves whole medians. The same six again, interleaved: each round runs all six,
+# in an order rotated every round, timed with $EPOCHREALTIME (no fork); then the median
+# of each round's difference to nofilter.
+cases=("-p nofilter" "-p strict" "-p bigfilter"
+    "--dry-run -p nofilter" "--dry-run -p strict" "--dry-run -p bigfilter")
+rm -f "$out-interleaved.txt" "$out-interleaved.err" "$out-install.txt"
+for i in $(seq "$runs"); do
+    for k in 0 1 2 3 4 5; do
+        c=$(((i + k) % 6))
+        t0=$EPOCHREALTIME
+        # shellcheck disable=SC2086 # the options are split on purpose
+        $as_alice ssc ${cases[c]} -- true >/dev/null 2>>"$out-interleaved.err" ||
+            echo "round $i: ssc ${cases[c]} failed" >>"$out-interleaved.err"
+        t1=$EPOCHREALTIME
+        echo "$i $c $((${t1/./} - ${t0/./}))" >>"$out-interleaved.txt"
+    done
+done
+check "interleaved launches all succeeded" test ! -s "$out-interleaved.err"
+for c in 0 1 2 3 4 5; do
+    b=$((c < 3 ? 0 : 3))
+    # Each round's time of case c, and its difference to the round's nofilter; medians.
+    awk -v c=$c -v b=$b '$2 == c { t[$1] = $3 } $2 == b { u[$1] = $3 }
+        END { for (i in t) print t[i], t[i] - u[i] }' "$out-interleaved.txt" >/tmp/pairs
+    m=$(cut -d' ' -f1 /tmp/pairs | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    d=$(cut -d' ' -f2 /tmp/pairs | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
+    awk -v n="ssc ${cases[c]}" -v bn="ssc ${cases[b]}" -v m="$m" -v d="$d" 'BEGIN {
+        printf "interleaved: %s: median %.1f ms, median difference to %s %+.1f ms\n",
+            n, m / 1000, bn, d / 1000 }'
+done | tee -a "$out.txt"
+
+# The installation alone: the time inside seccomp(2), from strace -T (an upper bound: it
+# includes the stops for the tracer), summed over a launch. strace -u runs ssc as alice
+# and, being root, keeps its setuid bit.
+for p in nofilter strict bigfilter; do
+    programs=$(dry "$p" | grep '^seccomp ' | grep -o '\(x86\|x32\|x86-64\) [0-9]*' | wc -l)
+    for _ in $(seq 10); do
+        env HOME=~alice USER=alice LOGNAME=alice strace -u alice -f -T -e trace=seccomp -o /tmp/strace.out ssc -p "$p" -- true
+        awk -F'[<>]' '/seccomp\(SECCOMP_SET_MODE_FILTER/ { n++; s += $(NF - 1) }
+            END { printf "%d %d\n", n, s * 1e6 }' /tmp/strace.out
+    done >/tmp/installs
+    check_eq "$p: strace sees one seccomp() per program" "$programs" \
+        "$(cut -d' ' -f1 /tmp/installs | sort -u | paste -sd' ')"
+    printf 'install: ssc -p %s: %d programs, seccomp() per launch median %d µs (of 10)\n' \
+        "$p" "$programs" "$(cut -d' ' -f2 /tmp/installs | sort -n | sed -n 5p)" >>"$out-install.txt"
+done
+tee -a "$out.txt" <"$out-install.txt"
+loginctl disable-linger alice
+rm -f $D/nofilter.conf $D/bigfilter.conf
