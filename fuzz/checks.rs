@@ -366,21 +366,6 @@ pub fn fs_paths(data: &[u8]) {
 pub fn seccomp(data: &[u8]) {
     use ssc::profile::kernel::Kernel;
 
-    const KEYS: [&str; 13] = [
-        "SystemCallFilter",
-        "SystemCallErrorNumber",
-        "SystemCallArchitectures",
-        "RestrictAddressFamilies",
-        "RestrictNamespaces",
-        "LockPersonality",
-        "MemoryDenyWriteExecute",
-        "RestrictRealtime",
-        "RestrictSUIDSGID",
-        "ProtectKernelTunables",
-        "ProtectKernelModules",
-        "ProtectKernelLogs",
-        "ProtectControlGroups",
-    ];
     let Some((&sel, rest)) = data.split_first() else {
         return;
     };
@@ -391,7 +376,11 @@ pub fn seccomp(data: &[u8]) {
     if value.contains(['\n', '\r', '#', ';']) {
         return;
     }
-    let key = KEYS[usize::from(sel) % KEYS.len()];
+    let keys: Vec<&str> = profile::KEYS
+        .into_iter()
+        .filter(|k| Kernel::parse(k, "").is_some())
+        .collect();
+    let key = keys[usize::from(sel) % keys.len()];
     let Some(Ok(k)) = Kernel::parse(key, value) else {
         return;
     };

@@ -88,26 +88,17 @@ impl Kernel {
     /// or in a tree the caller's profile shaped.
     pub fn protects(&self) -> bool {
         match self {
-            Kernel::ProtectKernelTunables(b)
-            | Kernel::ProtectKernelModules(b)
-            | Kernel::ProtectKernelLogs(b)
-            | Kernel::ProtectControlGroups(b)
-            | Kernel::LockPersonality(b)
-            | Kernel::MemoryDenyWriteExecute(b)
-            | Kernel::RestrictRealtime(b)
-            | Kernel::RestrictSUIDSGID(b) => *b,
             Kernel::SystemCallFilter(l) => !l.is_reset(),
             Kernel::SystemCallArchitectures(a) => !a.0.is_empty(),
             Kernel::RestrictAddressFamilies(f) => *f != Families::Reset,
             Kernel::RestrictNamespaces(n) => *n != Namespaces::Reset,
             Kernel::SystemCallErrorNumber(_) => true,
+            boolean => boolean.boolean() == Some(true),
         }
     }
-}
 
-/// The value in systemd's syntax.
-impl fmt::Display for Kernel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    /// The value of a boolean key.
+    fn boolean(&self) -> Option<bool> {
         match self {
             Kernel::ProtectKernelTunables(b)
             | Kernel::ProtectKernelModules(b)
@@ -116,12 +107,25 @@ impl fmt::Display for Kernel {
             | Kernel::LockPersonality(b)
             | Kernel::MemoryDenyWriteExecute(b)
             | Kernel::RestrictRealtime(b)
-            | Kernel::RestrictSUIDSGID(b) => f.write_str(if *b { "yes" } else { "no" }),
+            | Kernel::RestrictSUIDSGID(b) => Some(*b),
+            _ => None,
+        }
+    }
+}
+
+/// The value in systemd's syntax.
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(b) = self.boolean() {
+            return f.write_str(if b { "yes" } else { "no" });
+        }
+        match self {
             Kernel::SystemCallFilter(l) => write!(f, "{l}"),
             Kernel::SystemCallArchitectures(a) => write!(f, "{a}"),
             Kernel::RestrictAddressFamilies(a) => write!(f, "{a}"),
             Kernel::RestrictNamespaces(n) => write!(f, "{n}"),
             Kernel::SystemCallErrorNumber(e) => write!(f, "{e}"),
+            _ => Ok(()),
         }
     }
 }

@@ -8,19 +8,11 @@
 use std::fmt;
 
 use super::words::{quote, words};
+use crate::profile::parse_bool;
 
 /// What systemd's path_is_valid() allows: a path shorter than PATH_MAX, NAME_MAX a name.
 const PATH_MAX: usize = 4096;
 const NAME_MAX: usize = 255;
-
-/// systemd's parse_boolean.
-fn parse_bool(v: &str) -> Option<bool> {
-    match v.to_ascii_lowercase().as_str() {
-        "1" | "yes" | "y" | "true" | "t" | "on" => Some(true),
-        "0" | "no" | "n" | "false" | "f" | "off" => Some(false),
-        _ => None,
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProtectSystem {
