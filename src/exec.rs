@@ -132,8 +132,8 @@ pub fn close_on_exec_all_but(inherited: &BTreeSet<RawFd>) -> Result<()> {
 
 /// execvp() with the caller's PATH (glibc's execvp would use ssc's own), and its fallback
 /// for a file the kernel cannot run (see `exec`). The candidate paths are made before the
-/// seccomp filters go in (`Search::new`), so that the search itself needs only execve():
-/// an allow list need not let ssc allocate.
+/// seccomp filters go in (`Search::new`), so that the search itself needs only execve(),
+/// but for the `/bin/sh` fallback and the error, which allocate.
 pub struct Search {
     name: String,
     /// None: the name cannot be a path (an empty one, or one with a NUL).

@@ -257,8 +257,9 @@ fn launch(l: &Launch) -> Result<Infallible> {
         detach::report_about_to_exec()?;
     }
     // The seccomp filters, as the caller, under no_new_privs (checked above: every filter
-    // implies NoNewPrivileges), last: from here on ssc makes only execve() calls, and
-    // write() and exit on failure.
+    // implies NoNewPrivileges), last: the PATH search after it makes execve() calls only.
+    // A failure is reported as before, which allocates: under an allow list without the
+    // memory calls it may end in SIGSYS instead of the ssc: line (ssc.profile(5)).
     l.filters.install()?;
     Err(search.exec(&argv, l.env))
 }

@@ -2,7 +2,7 @@
 //! executor installs for a service, compiled when the profile loads and installed as the
 //! caller, under no_new_privs, as the last step before exec. No root code is involved.
 //!
-//! Like systemd (exec_invoke(), v252 and v257), ssc installs one filter per setting and
+//! Like systemd (exec_child() in v252, exec_invoke() in v257), ssc installs one filter per setting and
 //! per ABI, in systemd's order. Filters stack: for a call, the kernel runs every one, and
 //! the strictest action wins (kill before errno before allow); of two errnos, the filter
 //! installed later wins. Same filters in the same order give the same verdicts, errno
