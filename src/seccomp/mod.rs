@@ -430,6 +430,46 @@ mod tests {
     }
 
     #[test]
+    fn a_program_the_kernel_refuses_fails_the_launch() {
+        // An opcode BPF does not have: the kernel refuses the program (EINVAL), and
+        // install() must say so rather than go on without it.
+        let bad = Filters(vec![Step {
+            key: "SystemCallFilter",
+            at: "k.conf:2".into(),
+            what: String::new(),
+            programs: vec![(
+                libseccomp::X86_64,
+                vec![libc::sock_filter {
+                    code: 0xffff,
+                    jt: 0,
+                    jf: 0,
+                    k: 0,
+                }],
+            )],
+            mdwe: false,
+        }]);
+        // SAFETY: the child only makes system calls and exits.
+        match unsafe { libc::fork() } {
+            0 => {
+                // SAFETY: plain system calls; _exit never returns.
+                unsafe {
+                    libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                    libc::_exit(match bad.install() {
+                        Err(e) if e.to_string().contains("SystemCallFilter (k.conf:2") => 0,
+                        _ => 1,
+                    })
+                }
+            }
+            pid => {
+                let mut status = 0;
+                // SAFETY: waits for the child forked above.
+                assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+                assert!(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0);
+            }
+        }
+    }
+
+    #[test]
     fn strict_compiles_its_filters_in_systemds_order() {
         let strict = crate::profile::built_in("strict", 2).unwrap();
         let keys: Vec<&str> = compile(&strict).unwrap().0.iter().map(|s| s.key).collect();
